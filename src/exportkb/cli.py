@@ -1,0 +1,161 @@
+"""The `exportkb` command: a thin shell over the library API.
+
+Exit codes: 0 done; 1 a determination differs from the case's `expect:`;
+2 bad input (a message naming file, field and fix — never a traceback).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from . import __version__
+from .errors import ExportKBError
+from .expect import compare
+from .kb import KnowledgeBase
+from .loader import iter_case_paths, load_case
+from .model import Case
+from .render import print_determination
+from .solver import SolveOptions, Solver
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _Group(click.Group):
+    """Turns every ExportKBError into one message and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ExportKBError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="exportkb")
+@click.option("--kb", "kb_path", type=click.Path(file_okay=False, path_type=Path), envvar="EXPORTKB_KB",
+              help="Knowledge base folder (default: the shipped kb/). Env: EXPORTKB_KB.")
+@click.pass_context
+def main(ctx: click.Context, kb_path: Path | None) -> None:
+    """Export controls on advanced AI (the January 2025 AI Diffusion rule) as rules-as-code.
+
+    Determine whether a transaction needs a license, which license exception is
+    available, whether a presumption of denial applies and which red flags are
+    raised — each answer traceable to the 15 CFR provision it comes from.
+
+    \b
+    Examples:
+      exportkb check examples/de-cloud-provider.yaml
+      exportkb check examples/*.yaml --json
+      exportkb validate my-cases/
+      exportkb kb            # the provisions encoded, with citations
+    """
+    ctx.obj = {"kb_path": kb_path}
+
+
+def get_kb(ctx: click.Context) -> KnowledgeBase:
+    obj = ctx.find_root().obj
+    if "kb" not in obj:
+        obj["kb"] = KnowledgeBase.load(obj.get("kb_path"))
+    return obj["kb"]
+
+
+def load_cases(kb: KnowledgeBase, paths: tuple[str, ...]) -> list[Case]:
+    """Load every case, collecting all errors before reporting (nothing half-done)."""
+    files = iter_case_paths(paths)
+    if not files:
+        raise ExportKBError("no case files found in " + ", ".join(paths) + " (fix: give .yaml/.yml/.json files or a folder of them)")
+    cases, errors = [], []
+    for f in files:
+        try:
+            cases.append(load_case(f, kb))
+        except ExportKBError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise ExportKBError("\n".join(errors))
+    return cases
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("cases", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object per case (a list when several).")
+@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds of solving allowed per chunk.")
+@click.pass_context
+def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, time_limit: float) -> None:
+    """Determine CASES (files or folders) and compare with their `expect:` blocks.
+
+    Exit 1 if any determination differs from what the case expects.
+    """
+    kb = get_kb(ctx)
+    loaded = load_cases(kb, cases)
+    solver = Solver(kb, SolveOptions(time_limit=time_limit))
+    failed = False
+    out = []
+    console = Console()
+    for case, det in zip(loaded, solver.determine_many(loaded)):
+        mism = compare(case.expect, det) if case.expect else None
+        failed |= bool(mism)
+        if as_json:
+            js = det.to_json()
+            if mism is not None:
+                js["expect_mismatches"] = [str(m) for m in mism]
+            out.append(js)
+        else:
+            print_determination(console, det, mism)
+    if as_json:
+        click.echo(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False))
+    sys.exit(1 if failed else 0)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("cases", nargs=-1, required=True)
+@click.pass_context
+def validate(ctx: click.Context, cases: tuple[str, ...]) -> None:
+    """Check CASES (files or folders) against the case format without solving."""
+    kb = get_kb(ctx)
+    loaded = load_cases(kb, cases)
+    click.echo(f"{len(loaded)} case file(s) valid")
+
+
+@main.command("kb", context_settings=CONTEXT)
+@click.option("--path", "show_path", is_flag=True, help="Print where the knowledge base is, and stop.")
+@click.option("--json", "as_json", is_flag=True, help="Print the provisions as JSON.")
+@click.pass_context
+def kb_cmd(ctx: click.Context, show_path: bool, as_json: bool) -> None:
+    """List the provisions encoded in the knowledge base, with their citations."""
+    kb = get_kb(ctx)
+    if show_path:
+        click.echo(str(kb.root))
+        return
+    seen: dict[str, dict] = {}
+    for r in kb.rules:
+        entry = seen.setdefault(r.id, {"id": r.id, "cite": r.cite, "reads": r.reads, "file": r.file,
+                                       "line": r.line, "source": r.source})
+        entry.setdefault("statements", 0)
+        entry["statements"] += 1
+    if as_json:
+        click.echo(json.dumps({"kb_version": kb.version, "root": str(kb.root), "provisions": list(seen.values())}, indent=2))
+        return
+    from rich.table import Table
+    table = Table(title=f"exportkb knowledge base {kb.version} — {len(seen)} provisions in {len(kb.files)} files")
+    for col in ("id", "citation", "reads", "where"):
+        table.add_column(col, overflow="fold")
+    for e in seen.values():
+        table.add_row(e["id"], e["cite"], e["reads"], f"{e['file']}:{e['line']}")
+    Console().print(table)
+
+
+@main.command(context_settings=CONTEXT)
+@click.pass_context
+def schema(ctx: click.Context) -> None:
+    """Print the JSON Schema of the case format (generated from the models, with the KB's vocabularies)."""
+    from .schema import case_schema
+    click.echo(json.dumps(case_schema(get_kb(ctx)), indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

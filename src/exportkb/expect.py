@@ -1,0 +1,124 @@
+"""The expectation language of case files (`expect:`), and comparing it with a determination.
+
+Case-level keys: ``in_scope``, ``red_flags`` (exact set), ``red_flags_include``,
+``obligations`` / ``obligations_include`` (case-level), ``dates`` (subset of
+name → YYYY-MM-DD), ``figures`` (subset). Every other key is an item id whose
+value is a mapping of item-level keys (see ``ITEM_KEYS``). Set-valued keys
+compare as sets; ``*_include`` means "at least these"; ``exceptions_unavailable``
+means "none of these". Documented in docs/case-format.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .determination import Determination
+from .errors import FieldProblem
+
+CASE_KEYS = {"in_scope", "red_flags", "red_flags_include", "obligations", "obligations_include", "dates", "figures"}
+ITEM_KEYS = {
+    "eccn", "license_required", "license_required_enforced", "requirements", "requirements_include",
+    "exceptions_available", "exceptions_include", "exceptions_unavailable", "presumption_of_denial",
+    "obligations", "obligations_include", "obligations_exclude",
+}
+_BOOL_KEYS = {"in_scope", "license_required", "license_required_enforced", "presumption_of_denial"}
+_LIST_KEYS = {"red_flags", "red_flags_include", "obligations", "obligations_include", "obligations_exclude",
+              "requirements", "requirements_include", "exceptions_available", "exceptions_include",
+              "exceptions_unavailable"}
+
+
+@dataclass
+class Mismatch:
+    path: str
+    expected: Any
+    actual: Any
+
+    def __str__(self) -> str:
+        return f"{self.path}: expected {self.expected!r}, got {self.actual!r}"
+
+
+def check_expect_shape(expect: dict[str, Any], item_ids: list[str], src: str, line_of) -> list[FieldProblem]:
+    """Problems with the shape of an `expect:` block (unknown keys, wrong types)."""
+    problems: list[FieldProblem] = []
+
+    def bad(path: str, value: Any, msg: str, fix: str) -> None:
+        problems.append(FieldProblem(src, path, msg, fix, line=line_of(path), value=value, has_value=True))
+
+    def check_value(path: str, key: str, value: Any) -> None:
+        if key in _BOOL_KEYS and not isinstance(value, bool):
+            bad(path, value, "expected true or false", "write true or false")
+        if key in _LIST_KEYS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            bad(path, value, "expected a list of names", "write a list such as [AIA, LPP] (or [] for none)")
+        if key in ("dates", "figures") and not isinstance(value, dict):
+            bad(path, value, "expected a mapping", "write name: value pairs")
+
+    for key, value in expect.items():
+        path = f"expect.{key}"
+        if key in CASE_KEYS:
+            check_value(path, key, value)
+        elif key in item_ids:
+            if not isinstance(value, dict):
+                bad(path, value, "expected a mapping of item-level expectations",
+                    "e.g. license_required: true, exceptions_available: [AIA]")
+                continue
+            for k, v in value.items():
+                if k not in ITEM_KEYS:
+                    bad(f"{path}.{k}", v, "unknown expectation key", "accepted: " + ", ".join(sorted(ITEM_KEYS)))
+                else:
+                    check_value(f"{path}.{k}", k, v)
+        else:
+            bad(path, value, "neither a case-level expectation nor an item id of this case",
+                "case-level keys: " + ", ".join(sorted(CASE_KEYS)) + "; item ids: " + ", ".join(item_ids))
+    return problems
+
+
+def compare(expect: dict[str, Any] | None, det: Determination) -> list[Mismatch]:
+    """Every difference between what the case expects and what was determined."""
+    if not expect:
+        return []
+    out: list[Mismatch] = []
+    js = det.to_json()
+
+    def cmp_set(path: str, key: str, want: list[str], have: list[str]) -> None:
+        w, h = {s.upper() if key.startswith(("exceptions", "red_flags")) else s for s in want}, set(have)
+        if key.endswith("_include"):
+            if not w <= h:
+                out.append(Mismatch(path, f"includes {sorted(w)}", sorted(h)))
+        elif key.endswith(("_unavailable", "_exclude")):
+            if w & h:
+                out.append(Mismatch(path, f"none of {sorted(w)}", sorted(h)))
+        elif w != h:
+            out.append(Mismatch(path, sorted(w), sorted(h)))
+
+    for key, want in expect.items():
+        path = f"expect.{key}"
+        if key == "in_scope":
+            if want != det.in_scope:
+                out.append(Mismatch(path, want, det.in_scope))
+        elif key in ("red_flags", "red_flags_include"):
+            cmp_set(path, key, want, det.red_flags)
+        elif key in ("obligations", "obligations_include"):
+            cmp_set(path, key, want, det.obligations)
+        elif key in ("dates", "figures"):
+            have = js[key]
+            for k, v in want.items():
+                hv = have.get(k)
+                if str(hv) != str(v):
+                    out.append(Mismatch(f"{path}.{k}", v, hv))
+        else:
+            item = js["items"].get(key)
+            if item is None:
+                out.append(Mismatch(path, "an item of this case", None))
+                continue
+            for k, v in want.items():
+                p = f"{path}.{k}"
+                if k in ("eccn", "license_required", "license_required_enforced", "presumption_of_denial"):
+                    if item[k] != v:
+                        out.append(Mismatch(p, v, item[k]))
+                elif k.startswith("requirements"):
+                    cmp_set(p, k, v, [r["id"] for r in item["requirements"]])
+                elif k.startswith("exceptions"):
+                    cmp_set(p, k, v, item["exceptions_available"])
+                elif k.startswith("obligations"):
+                    cmp_set(p, k, v, item["obligations"])
+    return out

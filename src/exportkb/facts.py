@@ -1,0 +1,99 @@
+"""Case → clingo facts, built only with clingo's symbol API.
+
+User text (ids, names) becomes ``clingo.String`` — never program text — so a
+party called ``x"). license_required(...`` is just a string. Enumerated values
+become constants only after :mod:`exportkb.loader` checked them against the
+KB's vocabulary. Every fact carries the case id first, so many cases can share
+one grounding.
+"""
+from __future__ import annotations
+
+from clingo import Function, Number, String, Symbol
+
+from .loader import mantissa_exponent
+from .model import Case
+
+
+def date_int(d) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def case_facts(case: Case, case_id: str | None = None) -> list[Symbol]:
+    """All input facts of one case (see kb/inputs.lp for their meaning)."""
+    C = String(case_id if case_id is not None else case.case)
+    f: list[Symbol] = []
+
+    def add(name: str, *args: Symbol) -> None:
+        f.append(Function(name, [C, *args]))
+
+    add("case")
+    add("case_date", Number(date_int(case.date)))
+    add("transaction", Function(case.transaction))
+    add("export_from", String(case.from_))
+    add("destination", String(case.to))
+    if case.end_use:
+        add("end_use", Function(case.end_use))
+    if case.government_commitment_percent:
+        add("government_commitment_percent", Number(case.government_commitment_percent))
+
+    for item in case.items:
+        I = String(item.id)
+        add("item", I)
+        kind = item.kind
+        if kind is None and item.eccn is None:
+            kind = "model_weights" if item.training_operations is not None else "ic"
+        if kind is not None:
+            add("item_kind", I, Function(kind))
+        if item.eccn is not None:
+            add("item_eccn", I, String(item.eccn))
+        add("item_quantity", I, Number(item.quantity))
+        if item.tpp is not None:
+            add("item_tpp", I, Number(int(item.tpp)))
+        if item.performance_density is not None:
+            add("item_pd_e4", I, Number(int(item.performance_density * 10000)))
+        if item.designed_for_datacenter:
+            add("item_datacenter", I)
+        if item.training_operations is not None:
+            m, e = mantissa_exponent(item.training_operations)
+            add("item_training_ops", I, Number(m), Number(e))
+        if item.open_weights:
+            add("item_published", I)
+        if item.below_published_frontier:
+            add("item_below_published_frontier", I)
+        if item.designer_approved is True:
+            add("item_designer_approved", I)
+        if item.designer_approved is False:
+            add("item_designer_not_approved", I)
+        if item.foreign_produced:
+            add("item_foreign_produced", I)
+        if item.fdp_product_scope:
+            add("item_fdp_product_scope", I)
+        if item.incorporated_into_non_ear99:
+            add("item_incorporated_into_non_ear99", I)
+
+    for party in case.parties:
+        P = String(party.id)
+        hq = party.headquarters or party.country
+        parent = party.ultimate_parent_headquarters or hq
+        add("party", P)
+        add("party_role", P, Function(party.role))
+        add("party_country", P, String(party.country))
+        add("party_hq", P, String(hq))
+        add("party_parent_hq", P, String(parent))
+        if party.government_controlled:
+            add("party_government_controlled", P)
+        if party.individual:
+            add("party_individual", P)
+        if party.distributor:
+            add("party_distributor", P)
+        if party.veu != "none":
+            add("party_veu", P, Function(party.veu))
+        if party.meets_supp10_security:
+            add("party_supp10_security", P)
+
+    for key, value in case.usage_this_year.model_dump().items():
+        add("usage", Function(key), Number(value))
+    for key, value in case.knowledge.model_dump().items():
+        if value is not None:
+            add("knows", Function(key), String(value))
+    return f

@@ -1,0 +1,302 @@
+"""The knowledge base: the `.lp` files of `kb/`, parsed once, with their annotations.
+
+Every statement in `kb/` sits under an annotation block::
+
+    %! id: aia.located
+    %! cite: 15 CFR 740.27(a)
+    %! source: seed 004_642a5b8b1c802154.txt
+    %! reads: AIA requires the recipient entity to be located in ...
+    aia_recipient_located_in_supp5a(C) :- ...
+
+A block covers every statement up to the next block; it may cover many facts
+but at most one rule with a body (checked by :func:`annotation_problems`).
+``%@ pred(Args): template`` lines give the plain-English reading of a predicate
+(used by explanations); ``%input pred(Args)`` declares a case input.
+
+The parsed program (clingo AST) is kept so that each solve adds it to a fresh
+``clingo.Control`` without re-parsing text — parsing dominates the cost of a
+fresh Control (see shared/performance-notes.md).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import clingo
+import clingo.ast
+
+from .errors import KBError
+
+_BLOCK_RE = re.compile(r"^%!\s*(\w+)\s*:\s*(.*)$")
+_TEMPLATE_RE = re.compile(r"^%@\s*(\w+)\(([^)]*)\)\s*:\s*(.+)$")
+_INPUT_RE = re.compile(r"^%input\s+(\w+)\(([^)]*)\)\s*$")
+REQUIRED_KEYS = ("id", "cite", "source", "reads")
+
+
+def default_kb_path() -> Path:
+    """Where the shipped knowledge base is.
+
+    In an installed wheel `kb/` is package data (``exportkb/kb``); in a source
+    checkout or an editable install it is the repository's top-level `kb/`.
+    """
+    packaged = Path(str(resources.files("exportkb"))) / "kb"
+    if packaged.is_dir():
+        return packaged
+    repo = Path(__file__).resolve().parents[2] / "kb"
+    if repo.is_dir():
+        return repo
+    raise KBError("cannot find the knowledge base (kb/): reinstall exportkb or pass --kb PATH")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One statement of `kb/` with the provision it encodes."""
+
+    id: str
+    cite: str
+    source: str
+    reads: str
+    file: str
+    line: int
+    text: str
+    is_fact: bool
+    head: str  # "name/arity" of the head predicate ("" for constraints/directives)
+
+
+@dataclass(frozen=True)
+class Template:
+    """The plain-English reading of a predicate, e.g. ``license_required(C, I)``."""
+
+    name: str
+    args: tuple[str, ...]
+    text: str
+    file: str
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}/{len(self.args)}"
+
+
+@dataclass
+class _Block:
+    keys: dict[str, str]
+    start: int
+    end: int
+
+
+@dataclass
+class KnowledgeBase:
+    """All of `kb/`, parsed once per process."""
+
+    root: Path
+    files: list[Path]
+    statements: list[clingo.ast.AST]
+    rules: list[Rule]
+    templates: dict[str, Template]
+    inputs: dict[str, tuple[str, ...]]
+    problems: list[str] = field(default_factory=list)
+    version: str = ""
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, extra_files: list[Path] | None = None) -> "KnowledgeBase":
+        """Parse every `.lp` file under *path* (default: the shipped KB), plus *extra_files* (reforms)."""
+        root = Path(path) if path else default_kb_path()
+        if not root.is_dir():
+            raise KBError(f"{root}: not a directory (fix: pass the folder that holds the .lp files)")
+        files = sorted(root.rglob("*.lp"))
+        if not files:
+            raise KBError(f"{root}: no .lp files found")
+        files += list(extra_files or [])
+        statements: list[clingo.ast.AST] = []
+        rules: list[Rule] = []
+        templates: dict[str, Template] = {}
+        inputs: dict[str, tuple[str, ...]] = {}
+        problems: list[str] = []
+        digest = hashlib.sha256()
+        for f in files:
+            text = f.read_text(encoding="utf-8")
+            digest.update(f.name.encode() + b"\0" + text.encode())
+            rel = _rel(f, root)
+            blocks = _parse_comments(text, rel, templates, inputs, problems)
+            parsed: list[clingo.ast.AST] = []
+            try:
+                clingo.ast.parse_string(text, parsed.append)
+            except RuntimeError as exc:  # clingo reports syntax errors this way
+                raise KBError(f"{rel}: cannot parse: {exc}") from exc
+            for stmt in parsed:
+                if stmt.ast_type == clingo.ast.ASTType.Program:
+                    statements.append(stmt)
+                    continue
+                statements.append(stmt)
+                line = stmt.location.begin.line
+                block = _owning_block(blocks, line)
+                is_rule = stmt.ast_type == clingo.ast.ASTType.Rule
+                if stmt.ast_type in (clingo.ast.ASTType.ShowSignature, clingo.ast.ASTType.ShowTerm,
+                                     clingo.ast.ASTType.Defined, clingo.ast.ASTType.Comment):
+                    continue
+                if block is None:
+                    problems.append(f"{rel}:{line}: statement has no %! annotation block: {stmt}")
+                    continue
+                head = _head_signature(stmt) if is_rule else ""
+                is_fact = is_rule and len(stmt.body) == 0
+                rules.append(Rule(
+                    id=block.keys.get("id", ""), cite=block.keys.get("cite", ""),
+                    source=block.keys.get("source", ""), reads=block.keys.get("reads", ""),
+                    file=rel, line=line, text=str(stmt), is_fact=is_fact, head=head))
+        kb = cls(root=root, files=files, statements=statements, rules=rules,
+                 templates=templates, inputs=inputs, problems=problems,
+                 version=digest.hexdigest()[:12])
+        kb.problems.extend(annotation_problems(kb))
+        return kb
+
+    # -- what the KB knows (read by grounding the KB alone, once) -------------
+    @cached_property
+    def _ground_facts(self) -> dict[str, list[tuple]]:
+        ctl = clingo.Control(["--warn=none"])
+        self.add_to(ctl)
+        ctl.ground([("base", [])])
+        wanted = {"country": 2, "eccn": 3, "transaction_kind": 1, "end_use_value": 1,
+                  "party_role_value": 1, "veu_value": 1, "item_kind_value": 1,
+                  "exception": 3, "requirement": 3, "country_group": 1, "knowledge_key": 2,
+                  "red_flag_def": 3, "obligation_def": 3, "milestone": 2}
+        out: dict[str, list[tuple]] = {k: [] for k in wanted}
+        for name, arity in wanted.items():
+            for sa in ctl.symbolic_atoms.by_signature(name, arity):
+                if sa.is_fact:
+                    out[name].append(tuple(_py(a) for a in sa.symbol.arguments))
+        for v in out.values():
+            v.sort(key=repr)
+        return out
+
+    def facts(self, name: str) -> list[tuple]:
+        """Ground KB facts of a vocabulary predicate (e.g. ``country``), as Python tuples."""
+        return self._ground_facts.get(name, [])
+
+    @cached_property
+    def countries(self) -> dict[str, str]:
+        return {code: name for code, name in self.facts("country")}
+
+    @cached_property
+    def eccns(self) -> dict[str, tuple[str, str]]:
+        return {e: (lvl, fam) for e, lvl, fam in self.facts("eccn")}
+
+    def values(self, name: str) -> list[str]:
+        """The allowed values of an enumerated vocabulary predicate (``end_use_value`` ...)."""
+        return [t[0] for t in self.facts(name)]
+
+    @cached_property
+    def exception_names(self) -> dict[str, tuple[str, str]]:
+        return {x: (name, cite) for x, name, cite in self.facts("exception")}
+
+    @cached_property
+    def requirement_info(self) -> dict[str, tuple[str, str]]:
+        return {r: (label, cite) for r, label, cite in self.facts("requirement")}
+
+    @cached_property
+    def rules_by_id(self) -> dict[str, list[Rule]]:
+        out: dict[str, list[Rule]] = {}
+        for r in self.rules:
+            out.setdefault(r.id, []).append(r)
+        return out
+
+    def add_to(self, ctl: clingo.Control) -> None:
+        """Add the parsed KB to a control object (no text parsing)."""
+        with clingo.ast.ProgramBuilder(ctl) as builder:
+            for stmt in self.statements:
+                builder.add(stmt)
+
+
+def _rel(f: Path, root: Path) -> str:
+    try:
+        return str(f.relative_to(root))
+    except ValueError:
+        return str(f)
+
+
+def _py(sym: clingo.Symbol):
+    if sym.type == clingo.SymbolType.Number:
+        return sym.number
+    if sym.type == clingo.SymbolType.String:
+        return sym.string
+    if sym.type == clingo.SymbolType.Function and not sym.arguments:
+        return sym.name
+    return str(sym)
+
+
+def _head_signature(stmt: clingo.ast.AST) -> str:
+    head = stmt.head
+    if head.ast_type == clingo.ast.ASTType.Literal and head.atom.ast_type == clingo.ast.ASTType.SymbolicAtom:
+        term = head.atom.symbol
+        if term.ast_type == clingo.ast.ASTType.Function:
+            return f"{term.name}/{len(term.arguments)}"
+        if term.ast_type == clingo.ast.ASTType.SymbolicTerm:
+            sym = term.symbol
+            return f"{sym.name}/{len(sym.arguments)}"
+    return ""
+
+
+def _parse_comments(text: str, rel: str, templates: dict, inputs: dict, problems: list) -> list[_Block]:
+    blocks: list[_Block] = []
+    current: _Block | None = None
+    for no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        m = _BLOCK_RE.match(line)
+        if m:
+            key, value = m.group(1), m.group(2).strip()
+            if current is None or current.end != no - 1:
+                current = _Block(keys={}, start=no, end=no)
+                blocks.append(current)
+            if key in current.keys:
+                current.keys[key] += " " + value
+            else:
+                current.keys[key] = value
+            current.end = no
+            continue
+        t = _TEMPLATE_RE.match(line)
+        if t:
+            args = tuple(a.strip() for a in t.group(2).split(",") if a.strip())
+            tpl = Template(t.group(1), args, t.group(3).strip(), rel)
+            if tpl.signature in templates and templates[tpl.signature].text != tpl.text:
+                problems.append(f"{rel}:{no}: template for {tpl.signature} given twice")
+            templates[tpl.signature] = tpl
+            continue
+        i = _INPUT_RE.match(line)
+        if i:
+            args = tuple(a.strip() for a in i.group(2).split(",") if a.strip())
+            inputs[f"{i.group(1)}/{len(args)}"] = args
+    return blocks
+
+
+def _owning_block(blocks: list[_Block], line: int) -> _Block | None:
+    owner = None
+    for b in blocks:
+        if b.end < line:
+            owner = b
+        else:
+            break
+    return owner
+
+
+def annotation_problems(kb: KnowledgeBase) -> list[str]:
+    """Every rule must carry id, cite, source and reads; ids name one rule each."""
+    problems: list[str] = []
+    rules_per_id: dict[str, int] = {}
+    files_per_id: dict[str, str] = {}
+    for r in kb.rules:
+        for key in REQUIRED_KEYS:
+            if not getattr(r, key).strip():
+                problems.append(f"{r.file}:{r.line}: annotation block lacks '%! {key}:' for: {r.text}")
+        if r.id:
+            if r.id in files_per_id and files_per_id[r.id] != r.file:
+                problems.append(f"{r.file}:{r.line}: rule id {r.id} is also used in {files_per_id[r.id]}")
+            files_per_id.setdefault(r.id, r.file)
+            if not r.is_fact:
+                rules_per_id[r.id] = rules_per_id.get(r.id, 0) + 1
+    for rid, n in rules_per_id.items():
+        if n > 1:
+            problems.append(f"rule id {rid} covers {n} rules with bodies: give each rule its own %! block")
+    return problems

@@ -1,0 +1,356 @@
+"""Loading case files: YAML or JSON → validated :class:`~exportkb.model.Case`.
+
+Why our own YAML walk: PyYAML's default resolver reads ``NO`` (Norway) as
+``False`` and ``3.0e26`` as a float; a compliance tool must read the country
+code and the exact number. We compose the YAML node tree, resolve scalars with
+the YAML 1.2 core rules (only true/false are booleans), keep numbers exact
+(int or Decimal) and remember the line of every field for error messages and
+proof trees.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import CaseError, FieldProblem
+from .expect import check_expect_shape
+from .kb import KnowledgeBase
+from .model import Case, Item, Party
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+INT32_MAX = 2**31 - 1
+CASE_SUFFIXES = (".yaml", ".yml", ".json")
+
+_INT_RE = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+_FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
+
+
+# --------------------------------------------------------------------------- reading
+def read_document(path: Path) -> tuple[Any, dict[str, int]]:
+    """Read a YAML or JSON file into Python data plus a map field-path → line."""
+    name = str(path)
+    if path.is_dir():
+        raise CaseError([FieldProblem(name, "", "is a directory, not a case file",
+                                      "name the .yaml/.json files, or use a glob such as DIR/*.yaml")])
+    if not path.exists():
+        raise CaseError([FieldProblem(name, "", "no such file", "check the path")])
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise CaseError([FieldProblem(name, "", f"file is {size:,} bytes; a case file may be at most {MAX_FILE_BYTES:,}",
+                                      "split it, or use `exportkb batch` for transaction logs")])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CaseError([FieldProblem(name, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                      "save the file as UTF-8")]) from None
+    if not text.strip():
+        raise CaseError([FieldProblem(name, "", "the file is empty", "write a case; see docs/case-format.md")])
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text, parse_float=Decimal), {}
+        except json.JSONDecodeError as exc:
+            raise CaseError([FieldProblem(name, "", f"invalid JSON: {exc.msg}", "fix the JSON syntax",
+                                          line=exc.lineno)]) from None
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[str, int]]:
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CaseError([FieldProblem(name, "", f"invalid YAML: {problem}", "fix the YAML syntax", line=line)]) from None
+    if len(nodes) != 1:
+        raise CaseError([FieldProblem(name, "", f"holds {len(nodes)} YAML documents; a case file holds one",
+                                      "put each case in its own file")])
+    lines: dict[str, int] = {}
+    data = _convert(nodes[0], "", lines, name)
+    return data, lines
+
+
+def _convert(node: yaml.Node, path: str, lines: dict[str, int], name: str) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for knode, vnode in node.value:
+            key = _convert(knode, path, {}, name)
+            if not isinstance(key, str):
+                key = str(key)
+            sub = f"{path}.{key}" if path else key
+            if key in out:
+                raise CaseError([FieldProblem(name, sub, "key given twice", "keep one of them",
+                                              line=knode.start_mark.line + 1)])
+            out[key] = _convert(vnode, sub, lines, name)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(v, f"{path}[{i}]", lines, name) for i, v in enumerate(node.value)]
+    value = node.value
+    if node.style is not None:  # quoted: always a string
+        return value
+    if node.tag not in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                        "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp"):
+        return value
+    low = value.lower()
+    if low in ("", "~", "null"):
+        return None
+    if low == "true":
+        return True
+    if low == "false":
+        return False
+    if _INT_RE.match(value):
+        return int(value.replace("_", ""))
+    if _FLOAT_RE.match(value) and any(ch.isdigit() for ch in value):
+        try:
+            return Decimal(value.replace("_", ""))
+        except InvalidOperation:
+            return value
+    return value
+
+
+# --------------------------------------------------------------------------- validating
+_FIXES = {
+    "missing": "add this field",
+    "extra_forbidden": "remove it or correct its spelling",
+    "int_type": "give a whole number",
+    "int_parsing": "give a whole number",
+    "int_from_float": "give a whole number",
+    "greater_than_equal": "give a number that is not negative",
+    "less_than_equal": "give a smaller number",
+    "bool_type": "write true or false",
+    "bool_parsing": "write true or false",
+    "date_from_datetime_parsing": "write the date as YYYY-MM-DD",
+    "date_parsing": "write the date as YYYY-MM-DD",
+    "date_type": "write the date as YYYY-MM-DD",
+    "string_type": "write text (quote it if it looks like a number)",
+    "too_short": "give at least one",
+    "list_type": "give a list (YAML lines starting with '- ')",
+    "model_type": "give a mapping of keys to values",
+    "dict_type": "give a mapping of keys to values",
+    "decimal_parsing": "give a number",
+    "decimal_type": "give a number",
+}
+
+
+def _loc_to_path(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            part = "from" if part == "from_" else part
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _allowed_keys(model, loc: tuple) -> list[str]:
+    """The keys accepted at a location, for 'did you mean' suggestions."""
+    current = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get("from_" if part == "from" else part)
+        if field is None:
+            return []
+        ann = field.annotation
+        for cand in (Item, Party) + tuple(getattr(ann, "__args__", ()) or ()):
+            if isinstance(cand, type) and hasattr(cand, "model_fields") and (
+                    cand is ann or cand in getattr(ann, "__args__", ())):
+                current = cand
+                break
+        else:
+            if hasattr(ann, "model_fields"):
+                current = ann
+            else:
+                return []
+    return [f.alias or k for k, f in current.model_fields.items()]
+
+
+def load_case(path: str | Path, kb: KnowledgeBase) -> Case:
+    """Read and fully validate one case file; raise :class:`CaseError` naming every problem."""
+    p = Path(path)
+    data, lines = read_document(p)
+    return case_from_data(data, kb, source=str(p), lines=lines)
+
+
+def case_from_data(data: Any, kb: KnowledgeBase, source: str = "<data>", lines: dict[str, int] | None = None) -> Case:
+    """Validate already-parsed data (a dict from YAML/JSON/JSONL/CSV) into a Case."""
+    lines = lines or {}
+    if not isinstance(data, dict):
+        raise CaseError([FieldProblem(source, "", f"the document is a {type(data).__name__}, not a mapping",
+                                      "write the case as keys and values (case:, date:, to:, items: ...)")])
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            path = _loc_to_path(loc)
+            fix = _FIXES.get(err["type"], "see docs/case-format.md")
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                allowed = _allowed_keys(Case, loc)
+                close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+                msg = "unknown key"
+                fix = (f"did you mean '{close[0]}'? " if close else "") + "accepted keys: " + ", ".join(allowed)
+            has_value = err["type"] != "missing"
+            problems.append(FieldProblem(source, path, msg, fix, line=_line(lines, path),
+                                         value=err.get("input"), has_value=has_value and not isinstance(err.get("input"), (dict, list))))
+        raise CaseError(problems) from None
+    case._source = source
+    case._lines = dict(lines)
+    problems = check_against_kb(case, kb)
+    if problems:
+        raise CaseError(problems)
+    return case
+
+
+def _line(lines: dict[str, int], path: str) -> int | None:
+    while path:
+        if path in lines:
+            return lines[path]
+        path = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
+    return lines.get("")
+
+
+def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
+    """Check enumerated values against the KB's vocabulary and numbers against the solver's range."""
+    src, lines = case.source or "<data>", case._lines
+    problems: list[FieldProblem] = []
+
+    def bad(path: str, value: Any, msg: str, fix: str) -> None:
+        problems.append(FieldProblem(src, path, msg, fix, line=_line(lines, path), value=value, has_value=True))
+
+    countries = kb.countries
+
+    def country(path: str, value: str | None) -> None:
+        if value is None:
+            return
+        if value not in countries:
+            up = value.upper() if isinstance(value, str) else value
+            hint = f"did you mean '{up}'? " if up in countries else ""
+            close = difflib.get_close_matches(str(value), list(countries), n=3)
+            bad(path, value, "unknown country",
+                hint + "use an ISO 3166-1 alpha-2 code such as US, DE, AE, CN, MO (Macau)"
+                + (f"; close: {', '.join(close)}" if close and not hint else ""))
+
+    def enum(path: str, value: str | None, vocab: str, what: str) -> None:
+        if value is None:
+            return
+        allowed = kb.values(vocab)
+        if value not in allowed:
+            close = difflib.get_close_matches(str(value), allowed, n=1)
+            bad(path, value, f"unknown {what}",
+                (f"did you mean '{close[0]}'? " if close else "") + "accepted: " + ", ".join(allowed))
+
+    enum("transaction", case.transaction, "transaction_kind", "transaction kind")
+    country("from", case.from_)
+    country("to", case.to)
+    enum("end_use", case.end_use, "end_use_value", "end use")
+
+    seen: dict[str, int] = {}
+    total_tpp = 0
+    for i, item in enumerate(case.items):
+        base = f"items[{i}]"
+        if item.id in seen:
+            bad(f"{base}.id", item.id, f"duplicate item id (also items[{seen[item.id]}])", "give each item its own id")
+        seen.setdefault(item.id, i)
+        enum(f"{base}.kind", item.kind, "item_kind_value", "item kind")
+        if item.eccn is not None and item.eccn not in kb.eccns:
+            close = difflib.get_close_matches(item.eccn, list(kb.eccns), n=3)
+            bad(f"{base}.eccn", item.eccn, "ECCN not covered by this knowledge base",
+                (f"did you mean {' or '.join(close)}? " if close else "")
+                + "accepted: " + ", ".join(sorted(kb.eccns)) + "; or omit eccn and give kind/tpp/performance_density")
+        if item.eccn is None and item.kind is None and item.tpp is None and item.training_operations is None:
+            bad(base, item.id, "the item has no ECCN and no specs to classify it",
+                "give eccn, or kind with tpp/performance_density, or training_operations for model weights")
+        if item.tpp is not None:
+            if item.tpp != item.tpp.to_integral_value():
+                bad(f"{base}.tpp", str(item.tpp), "TPP must be a whole number",
+                    "round down to a whole number (every TPP threshold is a whole number, so rounding down never changes a >= test)")
+            elif item.tpp > INT32_MAX:
+                bad(f"{base}.tpp", str(item.tpp), f"larger than {INT32_MAX:,}, the largest number the solver handles", "check the value")
+            else:
+                total = int(item.tpp) * item.quantity
+                total_tpp += total
+                if total > INT32_MAX:
+                    bad(f"{base}.quantity", item.quantity,
+                        f"quantity x tpp = {total:,} exceeds {INT32_MAX:,}, the largest number the solver handles",
+                        "split the shipment into several cases")
+        if item.quantity > INT32_MAX:
+            bad(f"{base}.quantity", item.quantity, "too large", f"give at most {INT32_MAX:,}")
+        if item.performance_density is not None:
+            scaled = item.performance_density * 10000
+            if scaled != scaled.to_integral_value():
+                bad(f"{base}.performance_density", str(item.performance_density), "more than 4 decimal places",
+                    "give the density with at most 4 decimals (thresholds are 1.6, 3.2, 5.92)")
+            elif scaled > INT32_MAX:
+                bad(f"{base}.performance_density", str(item.performance_density), "implausibly large", "check the value")
+        if item.training_operations is not None:
+            try:
+                mantissa_exponent(item.training_operations)
+            except ValueError as exc:
+                bad(f"{base}.training_operations", str(item.training_operations), str(exc),
+                    "give at most 9 significant digits, e.g. 3.0e26")
+
+    pseen: dict[str, int] = {}
+    for i, party in enumerate(case.parties):
+        base = f"parties[{i}]"
+        if party.id in pseen:
+            bad(f"{base}.id", party.id, f"duplicate party id (also parties[{pseen[party.id]}])", "give each party its own id")
+        pseen.setdefault(party.id, i)
+        enum(f"{base}.role", party.role, "party_role_value", "party role")
+        enum(f"{base}.veu", party.veu, "veu_value", "VEU status")
+        country(f"{base}.country", party.country)
+        country(f"{base}.headquarters", party.headquarters)
+        country(f"{base}.ultimate_parent_headquarters", party.ultimate_parent_headquarters)
+
+    country("knowledge.iaas_training_4e091_for_hq", case.knowledge.iaas_training_4e091_for_hq)
+    if case.expect is not None:
+        problems.extend(check_expect_shape(case.expect, [it.id for it in case.items], src,
+                                           lambda path: _line(lines, path)))
+    for key, value in case.usage_this_year.model_dump().items():
+        if value > INT32_MAX or value + total_tpp > INT32_MAX:
+            bad(f"usage_this_year.{key}", value,
+                f"with this shipment ({total_tpp:,} TPP) exceeds {INT32_MAX:,}, the largest number the solver handles",
+                "check the value, or split the case")
+    return problems
+
+
+def mantissa_exponent(value: Decimal) -> tuple[int, int]:
+    """Exact (M, E) with value = M x 10^E and 10^8 <= M < 10^9 (or (0, 0)).
+
+    Clingo integers are 32-bit; 10^26 is not. A 9-digit mantissa and an
+    exponent compare exactly against the 4E091 threshold.
+    """
+    if value < 0:
+        raise ValueError("must not be negative")
+    if value == 0:
+        return 0, 0
+    sign, digits, exp = value.normalize().as_tuple()
+    digits_str = "".join(map(str, digits)).rstrip("0") or "0"
+    trailing = len("".join(map(str, digits))) - len(digits_str)
+    exp += trailing
+    if len(digits_str) > 9:
+        raise ValueError(f"has {len(digits_str)} significant digits; the solver compares at most 9 exactly")
+    pad = 9 - len(digits_str)
+    return int(digits_str) * 10**pad, exp - pad
+
+
+def iter_case_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand directories into their case files (sorted), keep files as given."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in CASE_SUFFIXES and f.is_file()))
+        else:
+            out.append(p)
+    return out

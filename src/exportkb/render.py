@@ -1,0 +1,48 @@
+"""Rendering determinations for people (rich tables) — no logic here."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from .determination import Determination
+from .expect import Mismatch
+
+
+def determination_table(det: Determination) -> Table:
+    title = f"{det.case} — {det.date.isoformat()}"
+    if det.source:
+        title += f"  [dim]({det.source})[/dim]"
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for col in ("item", "ECCN", "license", "requirements", "exceptions", "presumption of denial", "obligations"):
+        table.add_column(col)
+    for item in det.items.values():
+        if item.license_required:
+            lic = "[bold red]required[/]" + ("" if item.license_required_enforced else " [yellow](not enforced)[/]")
+        else:
+            lic = "[green]not required[/]"
+        reqs = "\n".join(f"{r.id} [dim]{r.cite}[/]" + ("" if r.enforced else " [yellow]*[/]") for r in item.requirements)
+        table.add_row(item.id, item.eccn or "-", lic, reqs or "-", ", ".join(item.exceptions_available) or "-",
+                      "yes" if item.presumption_of_denial else "no", "\n".join(item.obligations) or "-")
+    return table
+
+
+def print_determination(console: Console, det: Determination, mismatches: list[Mismatch] | None = None) -> None:
+    if not det.in_scope:
+        console.print(f"[bold]{det.case}[/]: out of scope on {det.date.isoformat()} — {', '.join(det.out_of_scope)}")
+        return
+    console.print(determination_table(det))
+    if any(not r.enforced for it in det.items.values() for r in it.requirements):
+        console.print("[yellow]*[/] legally in force, but BIS announced on 2025-05-13 it would not enforce it (GAO B-337935)")
+    console.print(f"red flags: {', '.join(det.red_flags) or 'none'}" +
+                  (f"; case obligations: {', '.join(det.obligations)}" if det.obligations else ""))
+    for note in det.notes:
+        console.print(f"note: {note}")
+    for it in det.items.values():
+        if it.classification_mismatch:
+            console.print(f"[yellow]classification check[/]: item {it.id}: {it.classification_mismatch}")
+    if mismatches:
+        console.print("[bold red]differs from expect:[/]")
+        for m in mismatches:
+            console.print(f"  {m}")
+    elif mismatches is not None:
+        console.print("[green]matches expect[/]")

@@ -1,0 +1,45 @@
+"""JSON Schema of the case format, generated from the pydantic models.
+
+The enumerations (countries, ECCNs, end uses, roles...) come from the KB's
+vocabulary, so the schema and the validator can never disagree.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .kb import KnowledgeBase
+from .model import CASE_FORMAT_VERSION, Case
+
+
+def case_schema(kb: KnowledgeBase) -> dict[str, Any]:
+    schema = Case.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://exportkb.invalid/case-format/v{CASE_FORMAT_VERSION}.json"
+    schema["title"] = f"exportkb case file, format v{CASE_FORMAT_VERSION}"
+    countries = sorted(kb.countries)
+    defs = schema.get("$defs", {})
+
+    def enum(props: dict, key: str, values: list[str]) -> None:
+        if key not in props:
+            return
+        p = props[key]
+        if "anyOf" in p:
+            p["anyOf"] = [{"type": "string", "enum": values}, {"type": "null"}]
+        else:
+            p["enum"] = values
+
+    top = schema["properties"]
+    enum(top, "from", countries)
+    enum(top, "to", countries)
+    enum(top, "transaction", kb.values("transaction_kind"))
+    enum(top, "end_use", kb.values("end_use_value"))
+    item = defs["Item"]["properties"]
+    enum(item, "eccn", sorted(kb.eccns))
+    enum(item, "kind", kb.values("item_kind_value"))
+    party = defs["Party"]["properties"]
+    for k in ("country", "headquarters", "ultimate_parent_headquarters"):
+        enum(party, k, countries)
+    enum(party, "role", kb.values("party_role_value"))
+    enum(party, "veu", kb.values("veu_value"))
+    enum(defs["Knowledge"]["properties"], "iaas_training_4e091_for_hq", countries)
+    return schema

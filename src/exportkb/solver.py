@@ -1,0 +1,184 @@
+"""Solving: cases in, determinations out — many cases per grounding.
+
+The KB is parsed once (:class:`~exportkb.kb.KnowledgeBase`); each chunk of
+cases gets one fresh ``clingo.Control`` holding the KB's AST and the chunk's
+facts (added through the backend as symbols), is grounded and solved once.
+Every case fact carries the case id, so cases in a chunk never meet. The KB is
+stratified, so each case has exactly one answer set; the solver checks this
+and names the case when it is not so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+import clingo
+
+from .determination import Determination, ItemDetermination, Requirement, iso
+from .errors import SolveError
+from .facts import case_facts
+from .kb import KnowledgeBase
+from .model import Case
+
+DEFAULT_CHUNK = 500
+
+
+@dataclass
+class SolveOptions:
+    chunk_size: int = DEFAULT_CHUNK
+    time_limit: float | None = 60.0  # seconds per chunk of solving
+
+
+class Solver:
+    """Determines cases against one knowledge base. Reuse one Solver per process."""
+
+    def __init__(self, kb: KnowledgeBase, options: SolveOptions | None = None,
+                 extra_program: str | None = None):
+        self.kb = kb
+        self.options = options or SolveOptions()
+        self.extra_program = extra_program
+
+    # ------------------------------------------------------------------ public
+    def determine(self, case: Case) -> Determination:
+        return next(iter(self.determine_many([case])))
+
+    def determine_many(self, cases: Iterable[Case]) -> Iterator[Determination]:
+        """Yield one determination per case, in input order, solving chunk by chunk."""
+        chunk: list[Case] = []
+        for case in cases:
+            chunk.append(case)
+            if len(chunk) >= self.options.chunk_size:
+                yield from self._solve_chunk(chunk)
+                chunk = []
+        if chunk:
+            yield from self._solve_chunk(chunk)
+
+    def models(self, cases: Sequence[Case]) -> list[list[clingo.Symbol]]:
+        """The shown atoms of each case's answer set (case id argument = internal key)."""
+        keys = [f"#{n}" for n in range(len(cases))]
+        return [buckets for buckets in self._solve_raw(cases, keys)]
+
+    # ---------------------------------------------------------------- internal
+    def _control(self) -> clingo.Control:
+        ctl = clingo.Control(["--warn=none"], logger=lambda code, msg: None)
+        self.kb.add_to(ctl)
+        if self.extra_program:
+            ctl.add("base", [], self.extra_program)
+        return ctl
+
+    def _solve_raw(self, cases: Sequence[Case], keys: Sequence[str]) -> list[list[clingo.Symbol]]:
+        ctl = self._control()
+        with ctl.backend() as backend:
+            for case, key in zip(cases, keys):
+                for sym in case_facts(case, key):
+                    backend.add_rule([backend.add_atom(sym)])
+        ctl.ground([("base", [])])
+        ctl.configuration.solve.models = 2
+        found: list[list[clingo.Symbol]] = []
+        with ctl.solve(yield_=True, async_=True) as handle:
+            for _ in range(2):
+                handle.resume()
+                ready = handle.wait(self.options.time_limit) if self.options.time_limit else handle.wait()
+                if not ready:
+                    handle.cancel()
+                    raise SolveError(f"solving {len(cases)} case(s) exceeded the time limit of "
+                                     f"{self.options.time_limit} s (first: {cases[0].case!r}); raise it with --time-limit")
+                model = handle.model()
+                if model is None:
+                    break
+                found.append(model.symbols(shown=True))
+        if len(found) != 1:
+            self._blame(cases, keys, len(found))
+        index = {k: i for i, k in enumerate(keys)}
+        buckets: list[list[clingo.Symbol]] = [[] for _ in cases]
+        for sym in found[0]:
+            if sym.arguments and sym.arguments[0].type == clingo.SymbolType.String:
+                i = index.get(sym.arguments[0].string)
+                if i is not None:
+                    buckets[i].append(sym)
+        return buckets
+
+    def _blame(self, cases: Sequence[Case], keys: Sequence[str], n: int) -> None:
+        """Find the case that has no or several answer sets and say which."""
+        if len(cases) > 1:
+            for case, key in zip(cases, keys):
+                self._solve_raw([case], [key])
+        what = "no answer set" if n == 0 else "more than one answer set"
+        case = cases[0]
+        raise SolveError(f"case {case.case!r} ({case.source or 'no file'}): the knowledge base gives {what}; "
+                         "the KB must be stratified with one answer per case — run `exportkb lint`")
+
+    def _solve_chunk(self, chunk: Sequence[Case]) -> list[Determination]:
+        keys = [f"#{n}" for n in range(len(chunk))]
+        buckets = self._solve_raw(chunk, keys)
+        return [self.to_determination(case, atoms) for case, atoms in zip(chunk, buckets)]
+
+    # ---------------------------------------------------------------- reading
+    def to_determination(self, case: Case, atoms: list[clingo.Symbol]) -> Determination:
+        kb = self.kb
+        items = {it.id: ItemDetermination(id=it.id) for it in case.items}
+        det = Determination(case=case.case, date=case.date, in_scope=True, items=items,
+                            kb_version=kb.version, source=case.source)
+        not_enforced: set[tuple[str, str]] = set()
+        reqs: dict[str, list[str]] = {}
+        for sym in sorted(atoms):
+            name, args = sym.name, [_py(a) for a in sym.arguments[1:]]
+            if name == "classified":
+                items[args[0]].eccn = args[1]
+            elif name == "license_required":
+                items[args[0]].license_required = True
+            elif name == "license_requirement":
+                reqs.setdefault(args[0], []).append(args[1])
+            elif name == "requirement_not_enforced":
+                not_enforced.add((args[0], args[1]))
+            elif name == "exception_available":
+                items[args[0]].exceptions_available.append(kb.exception_names.get(args[1], (args[1].upper(),))[0])
+            elif name == "presumption_of_denial":
+                items[args[0]].presumption_of_denial = True
+            elif name == "red_flag":
+                det.red_flags.append(str(args[0]).upper())
+            elif name == "obligation":
+                items[args[0]].obligations.append(str(args[1]))
+            elif name == "case_obligation":
+                det.obligations.append(str(args[0]))
+            elif name == "date_applies":
+                det.dates[str(args[0])] = iso(args[1])
+            elif name == "out_of_scope":
+                det.in_scope = False
+                det.out_of_scope.append(str(args[0]))
+            elif name == "classification_mismatch":
+                items[args[0]].classification_mismatch = f"declared {args[1]}, specs give {args[2]}"
+            elif name == "figure":
+                if len(args) == 2:
+                    det.figures[str(args[0])] = args[1]
+                else:
+                    det.figures.setdefault(str(args[0]), {})[str(args[1])] = args[2]
+            elif name == "note":
+                det.notes.append(str(args[0]))
+        for item_id, rs in reqs.items():
+            for r in sorted(rs):
+                label, cite = kb.requirement_info.get(r, (r, ""))
+                items[item_id].requirements.append(Requirement(r, label, cite, (item_id, r) not in not_enforced))
+        for it in items.values():
+            it.exceptions_available.sort()
+            it.obligations.sort()
+        det.red_flags.sort()
+        det.obligations.sort()
+        det.atoms = sorted(_atom_text(case.case, s) for s in atoms)
+        return det
+
+
+def _py(sym: clingo.Symbol):
+    if sym.type == clingo.SymbolType.Number:
+        return sym.number
+    if sym.type == clingo.SymbolType.String:
+        return sym.string
+    if sym.type == clingo.SymbolType.Function and not sym.arguments:
+        return sym.name
+    return str(sym)
+
+
+def _atom_text(case_id: str, sym: clingo.Symbol) -> str:
+    """An atom as text with the internal case key replaced by the case id."""
+    args = [clingo.String(case_id)] + list(sym.arguments[1:])
+    return str(clingo.Function(sym.name, args))
