@@ -157,5 +157,8 @@ def schema(ctx: click.Context) -> None:
     click.echo(json.dumps(case_schema(get_kb(ctx)), indent=2))
 
 
+# --- subcommands defined in their own modules (one registration line each, below) ---
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
