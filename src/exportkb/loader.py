@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -29,7 +29,6 @@ INT32_MAX = 2**31 - 1
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 
 _INT_RE = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
-_FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
 
 
 # --------------------------------------------------------------------------- reading
@@ -107,12 +106,12 @@ def _convert(node: yaml.Node, path: str, lines: dict[str, int], name: str) -> An
     if low == "false":
         return False
     if _INT_RE.match(value):
-        return int(value.replace("_", ""))
-    if _FLOAT_RE.match(value) and any(ch.isdigit() for ch in value):
-        try:
-            return Decimal(value.replace("_", ""))
-        except InvalidOperation:
-            return value
+        # Numeric-looking plain scalars stay text: the schema decides. An int field
+        # parses "1500"; a string field keeps "0042" or an id such as "1"; underscores
+        # (26_900_000) are YAML digit separators.
+        return value.replace("_", "")
+    # "4E091" is a float in YAML 1.2 but an ECCN here; "3.0e26" is a number for a
+    # Decimal field. Passing the text lets pydantic read each per its field type.
     return value
 
 
