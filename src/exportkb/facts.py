@@ -53,6 +53,8 @@ def case_facts(case: Case, case_id: str | None = None) -> list[Symbol]:
             add("item_pd_e4", I, Number(int(item.performance_density * 10000)))
         if item.designed_for_datacenter:
             add("item_datacenter", I)
+        if item.designed_for_datacenter is False:
+            add("item_not_datacenter", I)
         if item.training_operations is not None:
             m, e = mantissa_exponent(item.training_operations)
             add("item_training_ops", I, Number(m), Number(e))
