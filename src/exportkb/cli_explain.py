@@ -1,0 +1,113 @@
+"""`exportkb explain` and `exportkb verify`: proofs for people, and an independent check of them."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+FORMATS = ("text", "markdown", "json", "mermaid", "dot")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("case_file", metavar="CASE")
+@click.option("--item", help="Item id, for friendly goals such as --why-not LPP.")
+@click.option("--why", "why", metavar="ATOM", help="Explain why ATOM holds, e.g. license_required(gpus).")
+@click.option("--why-not", "why_not", metavar="ATOM",
+              help="Explain why ATOM does not hold, e.g. exception_available(gpus, lpp) or LPP with --item.")
+@click.option("--all", "all_", is_flag=True, help="A why-proof for every determination of the case (the default).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--depth", type=click.IntRange(min=0), default=None,
+              help="Why-not: how deep to follow failed conditions (default 4). Why: how deep to print.")
+@click.pass_context
+def explain(ctx: click.Context, case_file: str, item: str | None, why: str | None, why_not: str | None,
+            all_: bool, fmt: str, depth: int | None) -> None:
+    """Explain the determinations of CASE: why they hold, or why another one does not.
+
+    \b
+    Examples:
+      exportkb explain tests/cases/aia/aia-we01-germany.yaml
+      exportkb explain CASE --why "license_required(gpus)" --format markdown
+      exportkb explain CASE --why-not LPP --item gpus
+      exportkb explain CASE --why "exception_available(gpus, aia)" --format json > proof.json
+    """
+    from .cli import get_kb, load_cases
+    from .errors import ExportKBError
+    from .explain import Explainer
+
+    if sum(bool(x) for x in (why, why_not, all_)) > 1:
+        raise ExportKBError("give one of --why, --why-not, --all (fix: ask one question at a time)")
+    kb = get_kb(ctx)
+    case = load_cases(kb, (case_file,))[0]
+    session = Explainer(kb).case(case)
+    if why or why_not:
+        goal = why or why_not
+        proofs = [session.explain(goal, mode="why" if why else "why_not", item=item,
+                                  depth=depth if why_not else None)]
+        print_depth = depth if why else None
+    else:
+        proofs = session.determinations()
+        if item:
+            proofs = [p for p in proofs if _mentions_item(p.goal, item)]
+        print_depth = depth
+    if fmt == "json":
+        data = [p.to_json() for p in proofs]
+        click.echo(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False))
+        return
+    if not proofs:
+        click.echo(f"case {case.case}: no determinations to explain")
+        return
+    click.echo("\n".join(p.render(fmt, print_depth) for p in proofs), nl=False)
+
+
+def _mentions_item(goal: str, item: str) -> bool:
+    inner = goal[goal.find("(") + 1:goal.rfind(")")] if "(" in goal else ""
+    return item in [a.strip().strip('"') for a in inner.split(",")]
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("proof_file", metavar="PROOF.json", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--case", "case_file", help="The case file (default: the proof's case_source).")
+@click.pass_context
+def verify(ctx: click.Context, proof_file: Path, case_file: str | None) -> None:
+    """Check a proof (from `explain --format json`) independently of the explainer.
+
+    Recomputes the case's answer set, re-grounds every step's rule from kb/ and
+    checks bodies, failed conditions, leaves and acyclicity. Exit 0 if the proof
+    is valid, 1 if not (each problem printed), 2 for unreadable input.
+    """
+    from .cli import get_kb, load_cases
+    from .errors import ExportKBError
+    from .explain.proof import Proof
+    from .explain.verify import verify_proof
+
+    kb = get_kb(ctx)
+    try:
+        data = json.loads(proof_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExportKBError(f"{proof_file}: no such file (fix: check the path)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ExportKBError(f"{proof_file}: not JSON ({exc}) (fix: pass the output of `exportkb explain --format json`)") from None
+    items = data if isinstance(data, list) else [data]
+    bad = 0
+    for n, d in enumerate(items):
+        try:
+            proof = Proof.from_json(d)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ExportKBError(f"{proof_file}: proof #{n} is not a proof of format 1 ({exc!s}) "
+                                "(fix: pass the output of `exportkb explain --format json`)") from None
+        source = case_file or proof.case_source
+        if not source:
+            raise ExportKBError(f"{proof_file}: the proof does not name its case file (fix: pass --case CASE)")
+        case = load_cases(kb, (source,))[0]
+        problems = verify_proof(proof, kb, case)
+        if problems:
+            bad += 1
+            click.echo(f"INVALID {proof.kind} {proof.goal} (case {proof.case_id}): {len(problems)} problem(s)")
+            for p in problems:
+                click.echo(f"  - {p}")
+        else:
+            click.echo(f"valid {proof.kind} {proof.goal} (case {proof.case_id}, {proof.graph.number_of_nodes()} steps)")
+    sys.exit(1 if bad else 0)

@@ -1,0 +1,128 @@
+"""Shared machinery for building proof graphs: node ids, atoms as people read them,
+plain English from the KB's ``%@`` templates, rule annotations, case fields.
+
+No English is written here: statements come from the templates in kb/; when a
+predicate has no template, the atom itself is shown.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import clingo
+import clingo.ast as A
+import networkx as nx
+
+from ..kb import KnowledgeBase
+from .fields import field_ref
+from .record import RecordedModel, RecordingProgram, RuleInfo
+from .terms import rekey
+
+T = A.ASTType
+_BARE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
+
+
+def _parts(term: clingo.Symbol | A.AST) -> tuple[str, list[Any]]:
+    """Name and arguments of a symbol or an AST term (arguments stay symbols or AST)."""
+    if isinstance(term, clingo.Symbol):
+        return term.name, list(term.arguments)
+    if term.ast_type == T.SymbolicTerm:
+        return term.symbol.name, list(term.symbol.arguments)
+    return term.name, [a.symbol if a.ast_type == T.SymbolicTerm else a for a in term.arguments]
+
+
+class ProofBuilder:
+    """Accumulates one proof graph; a node per distinct statement (shared sub-proofs are one node)."""
+
+    def __init__(self, kb: KnowledgeBase, program: RecordingProgram, model: RecordedModel):
+        self.kb = kb
+        self.program = program
+        self.model = model
+        self.case = model.case
+        self.graph = nx.DiGraph()
+        self._ids: dict[tuple, str] = {}
+
+    # ---------------------------------------------------------------- graph
+    def node(self, key: tuple, **attrs: Any) -> tuple[str, bool]:
+        """The node for *key*, created with *attrs* if new. Returns (id, created)."""
+        nid = self._ids.get(key)
+        if nid is not None:
+            return nid, False
+        nid = f"n{len(self._ids)}"
+        self._ids[key] = nid
+        self.graph.add_node(nid, **attrs)
+        return nid, True
+
+    def link(self, parent: str, child: str, order: int, role: str, literal: str | None = None) -> None:
+        attrs: dict[str, Any] = {"order": order, "role": role}
+        if literal is not None:
+            attrs["literal"] = literal
+        self.graph.add_edge(parent, child, **attrs)
+
+    # ---------------------------------------------------------------- text
+    def display_arg(self, a: clingo.Symbol | A.AST) -> str:
+        if isinstance(a, clingo.Symbol):
+            if a.type == clingo.SymbolType.String:
+                s = self.case.case if a.string == self.model.key else a.string
+                return s
+            return str(rekey(a, self.model.key, self.case.case))
+        if a.ast_type == T.Variable:
+            return f"<{a.name.lstrip('_')}>"
+        return str(a)
+
+    def _is_key(self, a: Any) -> bool:
+        return isinstance(a, clingo.Symbol) and a.type == clingo.SymbolType.String and a.string == self.model.key
+
+    def display(self, term: clingo.Symbol | A.AST) -> str:
+        """The atom as a user writes a goal: no case id, identifiers bare (``exception_available(gpus, lpp)``)."""
+        name, args = _parts(term)
+        if args and self._is_key(args[0]):
+            args = args[1:]
+        out = []
+        for a in args:
+            if isinstance(a, clingo.Symbol) and a.type == clingo.SymbolType.String:
+                out.append(a.string if _BARE.match(a.string) else '"' + a.string.replace('"', '\\"') + '"')
+            else:
+                out.append(self.display_arg(a))
+        return f"{name}({', '.join(out)})" if out else name
+
+    def full(self, term: clingo.Symbol | A.AST) -> str:
+        """The atom as clingo text with the case id (what the checker grounds)."""
+        if isinstance(term, clingo.Symbol):
+            return str(rekey(term, self.model.key, self.case.case))
+        return str(term).replace(f'"{self.model.key}"', clingo.String(self.case.case).__str__())
+
+    def statement(self, term: clingo.Symbol | A.AST) -> str:
+        """Plain English from the predicate's ``%@`` template (the atom itself if there is none)."""
+        name, args = _parts(term)
+        tpl = self.kb.templates.get(f"{name}/{len(args)}")
+        if tpl is None:
+            return self.display(term)
+        text = tpl.text
+        for var_name, a in zip(tpl.args, args):
+            text = text.replace("{" + var_name + "}", self.display_arg(a))
+        return text
+
+    def atom_attrs(self, term: clingo.Symbol | A.AST) -> dict[str, Any]:
+        return {"atom": self.full(term), "display": self.display(term), "statement": self.statement(term)}
+
+    @staticmethod
+    def rule_attrs(info: RuleInfo) -> dict[str, Any]:
+        r = info.rule
+        if r is None:
+            return {"id": "", "cite": "", "source": "", "reads": "", "file": "", "line": None, "index": info.index}
+        return {"id": r.id, "cite": r.cite, "source": r.source, "reads": r.reads, "file": r.file, "line": r.line,
+                "index": info.index, "text": r.text}
+
+    def subst_attrs(self, subst: dict[str, clingo.Symbol]) -> dict[str, str]:
+        return {k: str(rekey(v, self.model.key, self.case.case)) for k, v in subst.items()}
+
+    def field_attrs(self, sym_or_term: clingo.Symbol | A.AST) -> dict[str, Any] | None:
+        name, args = _parts(sym_or_term)
+        if args and self._is_key(args[0]):
+            args = args[1:]
+        ref = field_ref(self.case, name, [a if isinstance(a, clingo.Symbol) else None for a in args])
+        return ref.to_json() if ref else None
+
+    def literal_text(self, lit: A.AST) -> str:
+        return str(lit)

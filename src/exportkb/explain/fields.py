@@ -1,0 +1,119 @@
+"""Where each case input fact comes from in the case file — the one mapping from
+input predicate (kb/inputs.lp) to case field path (docs/case-format.md).
+
+Why here and not in facts.py: facts.py builds the facts; this module only
+answers "which field of the file stated this?", for proofs and for
+counterfactuals (which change those fields). If facts.py gains an input, add
+its field here; tests/test_explain.py checks every ``%input`` predicate is mapped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import clingo
+
+from ..model import Case
+
+# predicate -> (collection, field). collection: "" (top level), "items", "parties", "usage", "knowledge".
+INPUT_FIELDS: dict[str, tuple[str, str]] = {
+    "case": ("", "case"),
+    "case_date": ("", "date"),
+    "transaction": ("", "transaction"),
+    "export_from": ("", "from"),
+    "destination": ("", "to"),
+    "end_use": ("", "end_use"),
+    "government_commitment_percent": ("", "government_commitment_percent"),
+    "item": ("items", "id"),
+    "item_kind": ("items", "kind"),
+    "item_eccn": ("items", "eccn"),
+    "item_quantity": ("items", "quantity"),
+    "item_tpp": ("items", "tpp"),
+    "item_pd_e4": ("items", "performance_density"),
+    "item_datacenter": ("items", "designed_for_datacenter"),
+    "item_not_datacenter": ("items", "designed_for_datacenter"),
+    "item_training_ops": ("items", "training_operations"),
+    "item_published": ("items", "open_weights"),
+    "item_below_published_frontier": ("items", "below_published_frontier"),
+    "item_designer_approved": ("items", "designer_approved"),
+    "item_designer_not_approved": ("items", "designer_approved"),
+    "item_foreign_produced": ("items", "foreign_produced"),
+    "item_fdp_product_scope": ("items", "fdp_product_scope"),
+    "item_incorporated_into_non_ear99": ("items", "incorporated_into_non_ear99"),
+    "party": ("parties", "id"),
+    "party_role": ("parties", "role"),
+    "party_country": ("parties", "country"),
+    "party_hq": ("parties", "headquarters"),
+    "party_parent_hq": ("parties", "ultimate_parent_headquarters"),
+    "party_government_controlled": ("parties", "government_controlled"),
+    "party_individual": ("parties", "individual"),
+    "party_distributor": ("parties", "distributor"),
+    "party_veu": ("parties", "veu"),
+    "party_supp10_security": ("parties", "meets_supp10_security"),
+    "party_same_veu": ("parties", "same_veu_as"),
+    "usage": ("usage", ""),
+    "knows": ("knowledge", ""),
+}
+# A field left out of the file takes its value from another field (model.py defaults).
+FALLBACKS = {"headquarters": ("country",), "ultimate_parent_headquarters": ("headquarters", "country")}
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    """A case-file field: its path, and the file and line where the loader saw it."""
+
+    path: str
+    file: str
+    line: int | None
+    stated: bool  # False: the field is absent and a default (or a fallback field) gave the value
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "file": self.file, "line": self.line, "stated": self.stated}
+
+
+def _ident(sym: clingo.Symbol) -> str:
+    if sym.type == clingo.SymbolType.String:
+        return sym.string
+    if sym.type == clingo.SymbolType.Function and not sym.arguments:
+        return sym.name
+    return str(sym)
+
+
+def field_path(case: Case, name: str, args: list[clingo.Symbol | None]) -> str | None:
+    """The field path of input predicate *name* with arguments *args* (without the case id).
+
+    An argument may be None (unknown, in a pattern): the path then uses ``[*]``.
+    """
+    where = INPUT_FIELDS.get(name)
+    if where is None:
+        return None
+    coll, fld = where
+    if coll == "":
+        return fld
+    if coll in ("usage", "knowledge"):
+        base = "usage_this_year" if coll == "usage" else "knowledge"
+        return f"{base}.{_ident(args[0])}" if args and args[0] is not None else f"{base}.*"
+    ids = [it.id for it in case.items] if coll == "items" else [p.id for p in case.parties]
+    k = "*"
+    if args and args[0] is not None and _ident(args[0]) in ids:
+        k = str(ids.index(_ident(args[0])))
+    return f"{coll}[{k}].{fld}"
+
+
+def field_ref(case: Case, name: str, args: list[clingo.Symbol | None]) -> FieldRef | None:
+    path = field_path(case, name, args)
+    if path is None:
+        return None
+    line = case.line_of(path)
+    stated = line is not None
+    if line is None:
+        parent, _, fld = path.rpartition(".")
+        for alt in FALLBACKS.get(fld, ()):
+            alt_line = case.line_of(f"{parent}.{alt}")
+            if alt_line is not None:
+                line = alt_line
+                break
+        probe = path
+        while line is None and probe:
+            probe = probe.rpartition(".")[0] if "." in probe else ""
+            line = case.line_of(probe) if probe else None
+    return FieldRef(path, case.source, line, stated)

@@ -1,0 +1,346 @@
+"""Recording which rule instances fired: an AST transform of `kb/`, solved with the case.
+
+For every KB rule ``H :- B.`` (statement number K) the recorder adds
+
+    __fired(K, H, (V1, ..., Vn)) :- B.
+
+where V1..Vn are the rule's global variables (anonymous ``_`` renamed so their
+values are kept). For every aggregate element ``T : Cond`` of such a rule it adds
+``__aggel(K, A, J, (T), (Globals), (Locals)) :- Cond, <the rule's positive atoms>.``
+and for every KB fact ``F.`` it adds ``__fact(K, F).`` The original KB is
+grounded unchanged beside these rules, so the model is clingo's own answer;
+the recorded firings are the derivation steps proofs are built from. Nothing
+here decides truth in Python.
+
+Many cases share one grounding (as in :mod:`exportkb.solver`); every case
+atom carries an internal case key first and is split back per case.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable, Sequence
+
+import clingo
+import clingo.ast as A
+
+from ..errors import SolveError
+from ..facts import case_facts
+from ..kb import KnowledgeBase, Rule
+from ..model import Case
+from .terms import compile_term
+
+T = A.ASTType
+FIRED, AGGEL, FACT = "__fired", "__aggel", "__fact"
+
+
+class RuleInfo:
+    """One annotated statement of `kb/` (position *index* in ``KnowledgeBase.rules``) as the explainer sees it.
+
+    Head and body are clingo AST taken from the recording rule (anonymous
+    variables named), read lazily: AST attribute access is slow from Python.
+    """
+
+    def __init__(self, index: int, rule: Rule, global_vars: tuple[str, ...] = (), recording: A.AST | None = None,
+                 head_text: str = ""):
+        self.index = index
+        self.rule = rule
+        self.is_fact = rule.is_fact
+        self.global_vars = global_vars
+        self.recording = recording
+        self.head_text = head_text
+        self.signature = rule.head
+
+    @cached_property
+    def head(self) -> A.AST | None:
+        if self.recording is None:
+            return None
+        return self.recording.head.atom.symbol.arguments[1]
+
+    @cached_property
+    def body(self) -> tuple[A.AST, ...]:
+        return tuple(self.recording.body) if self.recording is not None and not self.is_fact else ()
+
+    @cached_property
+    def compiled(self) -> tuple["CompiledLiteral", ...]:
+        return tuple(compile_literal(b) for b in self.body)
+
+
+@dataclass(frozen=True)
+class CompiledLiteral:
+    """A body literal prepared once for fast instantiation."""
+
+    kind: str       # symbolic | comparison | aggregate | other
+    positive: bool
+    term: tuple | None  # compiled atom term (symbolic literals)
+    text: str       # the literal as written (anonymous variables named)
+    ast: A.AST
+
+
+def compile_literal(lit: A.AST) -> CompiledLiteral:
+    if lit.ast_type != T.Literal:
+        return CompiledLiteral("other", True, None, str(lit), lit)
+    positive = lit.sign == A.Sign.NoSign
+    at = lit.atom.ast_type
+    if at == T.SymbolicAtom:
+        return CompiledLiteral("symbolic", positive, compile_term(lit.atom.symbol), str(lit), lit)
+    if at == T.Comparison:
+        return CompiledLiteral("comparison", positive, None, str(lit), lit)
+    if at == T.BodyAggregate:
+        return CompiledLiteral("aggregate", positive, None, str(lit), lit)
+    return CompiledLiteral("other", positive, None, str(lit), lit)
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One ground rule instance that fired: rule K with a substitution, concluding *head*."""
+
+    index: int
+    head: clingo.Symbol
+    subst: tuple[tuple[str, clingo.Symbol], ...]
+
+    @property
+    def mapping(self) -> dict[str, clingo.Symbol]:
+        return dict(self.subst)
+
+
+@dataclass
+class RecordedModel:
+    """One case's answer set with the recorded derivation steps."""
+
+    case: Case
+    key: str                                   # the internal case key in the atoms
+    atoms: set[clingo.Symbol]                  # the case's atoms plus the shared KB atoms
+    firings: dict[clingo.Symbol, list[Firing]]  # head atom -> rule instances concluding it
+    kb_facts: dict[clingo.Symbol, int]          # KB fact atom -> statement index
+    inputs: set[clingo.Symbol]                  # the case facts (built by facts.py)
+    agg_elements: dict[tuple, list[tuple[clingo.Symbol, clingo.Symbol]]] = field(default_factory=dict)
+    # (K, A, globals tuple) -> [(element terms tuple, locals tuple)]
+
+    def holds(self, atom: clingo.Symbol) -> bool:
+        return atom in self.atoms
+
+
+class RecordingProgram:
+    """The transformed KB: original statements plus the recording rules. Built once per KB.
+
+    The recording rules are generated as text from clingo's own printing of each
+    statement and parsed once (one C call); building them through the Python AST
+    API costs a foreign call per attribute and was ten times slower.
+    """
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.aggel_globals: dict[tuple[int, int], tuple[str, ...]] = {}
+        self.infos: list[RuleInfo] = [RuleInfo(k, r) for k, r in enumerate(kb.rules)]
+        by_text: dict[str, list[int]] = {}
+        for k, r in enumerate(kb.rules):
+            by_text.setdefault(r.text, []).append(k)
+        lines: list[str] = []
+        order: list[int] = []
+        for k, r in enumerate(kb.rules):
+            if r.is_fact and r.head:
+                lines.append(f"{FACT}({k},{r.text.rstrip().rstrip('.')}).")
+        for stmt in kb.statements:
+            if stmt.ast_type != T.Rule or len(stmt.body) == 0:
+                continue
+            ks = by_text.get(str(stmt))
+            if not ks:
+                continue  # a statement without annotation: reported by annotation_problems
+            k = ks.pop(0)
+            info = self.infos[k]
+            if not info.signature:
+                continue  # constraints or non-atom heads: nothing to conclude
+            counter = [0]
+            head = _name_anonymous(str(stmt.head), counter)
+            body = [_name_anonymous(str(b), counter) for b in stmt.body]
+            gvars = tuple(dict.fromkeys(_text_vars(head) + [v for b in body for v in _text_vars(_outside_braces(b))]))
+            info.global_vars = gvars
+            info.head_text = head
+            lines.append(f"{FIRED}({k},{head},({','.join(gvars)}{',' if len(gvars) == 1 else ''})) :- {'; '.join(body)}.")
+            order.append(k)
+        text = "\n".join(lines)
+        parsed: list[A.AST] = []
+        A.parse_string(text, parsed.append)
+        self.extra = parsed
+        fired = [st for st in parsed if st.ast_type == T.Rule and len(st.body) > 0]
+        for k, st in zip(order, fired):
+            self.infos[k].recording = st
+        self.extra.extend(self._aggregate_rules(order))
+        self.by_signature: dict[str, list[RuleInfo]] = {}
+        for k in order:
+            info = self.infos[k]
+            self.by_signature.setdefault(info.signature, []).append(info)
+        self.fact_signatures = {i.signature for i in self.infos if i.is_fact and i.signature}
+
+    def _aggregate_rules(self, order: list[int]) -> list[A.AST]:
+        """``__aggel`` rules recording which element instances each body aggregate counted."""
+        lines = []
+        for k in order:
+            info = self.infos[k]
+            if "#" not in info.rule.text:
+                continue
+            body_texts = [str(b) for b in info.body]
+            positives = [t for t, b in zip(body_texts, info.compiled) if b.kind == "symbolic" and b.positive]
+            bound = {v for t in positives for v in _text_vars(t)}
+            for a, cl in enumerate(info.compiled):
+                if cl.kind != "aggregate":
+                    continue
+                for jx, el in enumerate(cl.ast.atom.elements):
+                    el_vars = _text_vars(str(el))
+                    evars = [v for v in el_vars if v not in info.global_vars]
+                    gl = [v for v in info.global_vars if v in bound or v in el_vars]
+                    self.aggel_globals[(k, a)] = tuple(gl)
+                    terms = ",".join(str(t) for t in el.terms)
+                    cond = [str(c) for c in el.condition] + positives
+                    lines.append(f"{AGGEL}({k},{a},{jx},({terms},),({','.join(gl)},),({','.join(evars)},)) :- "
+                                 f"{'; '.join(cond)}.")
+        parsed: list[A.AST] = []
+        if lines:
+            A.parse_string("\n".join(lines).replace("(,)", "()"), parsed.append)
+        return [st for st in parsed if st.ast_type == T.Rule]
+
+    def add_to(self, ctl: clingo.Control) -> None:
+        with A.ProgramBuilder(ctl) as builder:
+            for stmt in self.kb.statements:
+                builder.add(stmt)
+            for stmt in self.extra:
+                builder.add(stmt)
+
+    def info(self, index: int) -> RuleInfo:
+        return self.infos[index]
+
+
+_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"')
+_ANON_RE = re.compile(r"(?<![A-Za-z0-9_'])_(?![A-Za-z0-9_'])")
+
+
+def _name_anonymous(text: str, counter: list[int]) -> str:
+    """Give each anonymous variable ``_`` (outside strings) a fresh name, so its value is recorded."""
+    def fresh(_m):
+        counter[0] += 1
+        return f"_Anon{counter[0]}"
+    parts = _STRING_RE.split(text)
+    strings = _STRING_RE.findall(text)
+    out = [_ANON_RE.sub(fresh, parts[0])]
+    for st, part in zip(strings, parts[1:]):
+        out.append(st)
+        out.append(_ANON_RE.sub(fresh, part))
+    return "".join(out)
+
+
+def _outside_braces(text: str) -> str:
+    """The text of a literal without aggregate elements (their variables are local)."""
+    return re.sub(r"\{[^{}]*\}", "{}", _STRING_RE.sub('""', text))
+
+
+def _text_vars(text: str) -> list[str]:
+    return list(dict.fromkeys(_VAR_RE.findall(_STRING_RE.sub('""', text))))
+
+
+_VAR_RE = re.compile(r"(?<![A-Za-z0-9_'])(_*[A-Z][A-Za-z0-9_']*)(?![A-Za-z0-9_'(])")
+
+
+class Recorder:
+    """Solves cases with the recording program; many cases per grounding."""
+
+    def __init__(self, kb: KnowledgeBase, program: RecordingProgram | None = None, chunk_size: int = 500):
+        self.kb = kb
+        self.program = program or RecordingProgram(kb)
+        self.chunk_size = chunk_size
+
+    def record(self, case: Case) -> RecordedModel:
+        return self.record_many([case])[0]
+
+    def record_many(self, cases: Sequence[Case]) -> list[RecordedModel]:
+        out: list[RecordedModel] = []
+        for start in range(0, len(cases), self.chunk_size):
+            out.extend(self._chunk(cases[start:start + self.chunk_size]))
+        return out
+
+    def _chunk(self, cases: Sequence[Case]) -> list[RecordedModel]:
+        keys = [f"#{n}" for n in range(len(cases))]
+        ctl = clingo.Control(["--warn=none"], logger=lambda code, msg: None)
+        self.program.add_to(ctl)
+        inputs: list[set[clingo.Symbol]] = []
+        with ctl.backend() as backend:
+            for case, key in zip(cases, keys):
+                facts = case_facts(case, key)
+                inputs.append(set(facts))
+                for sym in facts:
+                    backend.add_rule([backend.add_atom(sym)])
+        ctl.ground([("base", [])])
+        ctl.configuration.solve.models = 2
+        models: list[list[clingo.Symbol]] = []
+        ctl.solve(on_model=lambda m: models.append(m.symbols(atoms=True)))
+        if len(models) != 1:
+            raise SolveError(f"recording {len(cases)} case(s) (first: {cases[0].case!r}) gave {len(models)} answer sets; "
+                             "the KB must be stratified with one answer per case — run `exportkb lint`")
+        index = {k: i for i, k in enumerate(keys)}
+        shared: set[clingo.Symbol] = set()
+        per_case: list[set[clingo.Symbol]] = [set() for _ in cases]
+        firings: list[dict] = [{} for _ in cases]
+        aggs: list[dict] = [{} for _ in cases]
+        kb_facts: dict[clingo.Symbol, int] = {}
+        recorded = []
+        for sym in models[0]:
+            if sym.name.startswith("__"):
+                recorded.append(sym)
+                continue
+            i = _case_index(sym, index)
+            (shared if i is None else per_case[i]).add(sym)
+        for sym in recorded:
+            args = sym.arguments
+            if sym.name == FACT:
+                kb_facts.setdefault(args[1], args[0].number)
+            elif sym.name == FIRED:
+                info = self.program.infos[args[0].number]
+                subst = tuple(zip(info.global_vars, args[2].arguments))
+                f = Firing(args[0].number, args[1], subst)
+                i = _case_index(args[1], index)
+                if i is None:  # a derived atom without the case key: shared by all cases of the chunk
+                    for d in firings:
+                        d.setdefault(args[1], []).append(f)
+                else:
+                    firings[i].setdefault(args[1], []).append(f)
+            elif sym.name == AGGEL:
+                gl = args[4]
+                i = _first_key(gl, index)
+                targets = aggs if i is None else [aggs[i]]
+                for d in targets:
+                    d.setdefault((args[0].number, args[1].number, gl), []).append((args[3], args[5]))
+        for d in firings:
+            for lst in d.values():
+                lst.sort(key=lambda f: (f.index, str(f.subst)))
+        return [RecordedModel(case=c, key=k, atoms=per_case[i] | shared, firings=firings[i], kb_facts=kb_facts,
+                              inputs=inputs[i], agg_elements=aggs[i])
+                for i, (c, k) in enumerate(zip(cases, keys))]
+
+
+def _case_index(sym: clingo.Symbol, index: dict[str, int]) -> int | None:
+    if sym.type == clingo.SymbolType.Function and sym.arguments:
+        a = sym.arguments[0]
+        if a.type == clingo.SymbolType.String:
+            return index.get(a.string)
+    return None
+
+
+def _first_key(tup: clingo.Symbol, index: dict[str, int]) -> int | None:
+    for a in tup.arguments:
+        if a.type == clingo.SymbolType.String and a.string in index:
+            return index[a.string]
+    return None
+
+
+def rules_fired(kb: KnowledgeBase, cases: Iterable[Case], recorder: Recorder | None = None) -> dict[str, set[str]]:
+    """Rule id -> ids of the cases in which some instance of the rule fired (KB facts excluded)."""
+    rec = recorder or Recorder(kb)
+    out: dict[str, set[str]] = {r.id: set() for r in kb.rules if not r.is_fact}
+    for model in rec.record_many(list(cases)):
+        for firings in model.firings.values():
+            for f in firings:
+                rule = rec.program.infos[f.index].rule
+                if rule is not None:
+                    out.setdefault(rule.id, set()).add(model.case.case)
+    return out

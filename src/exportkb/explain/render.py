@@ -1,0 +1,191 @@
+"""Renderings of a Proof: text, markdown, json, mermaid, dot.
+
+The graph is a DAG (a shared sub-proof is one node); text and markdown draw it
+as a tree and print a repeated sub-proof once, then refer back to it ("see
+above"). Statements come from the KB's templates; the few connective words
+below are the only prose in this module.
+"""
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+from .proof import Proof
+
+# Connectives, by node kind and truth. {s} = the node's statement, {v} = its value.
+PHRASES = {
+    ("derived", True): "{s}",
+    ("case_fact", True): "{s}",
+    ("kb_fact", True): "{s}",
+    ("absent", False): "it is not the case that {s}",
+    ("not_derived", False): "it is not the case that {s}",
+    ("attempt", False): "this rule does not apply: {s}",
+    ("negation_fails", False): "blocked, because {s}",
+    ("comparison", True): "{v} holds",
+    ("comparison", False): "{v} fails",
+    ("aggregate", True): "{v} holds",
+    ("aggregate", False): "{v} fails",
+}
+PATTERN_PHRASE = "there is nothing such that {s}"
+REASONS = {
+    "not_stated": "the case file does not state it",
+    "not_in_kb": "the knowledge base's data does not list it",
+    "no_rule": "no rule of the knowledge base concludes it",
+    "depth": "not expanded further (depth limit)",
+    "not_expanded": "justified by its absence from the answer set",
+    "cycle": "already being examined above",
+    "no_match": "no rule of the knowledge base can conclude this instance",
+}
+MARK = {True: "✔", False: "✘"}
+
+
+def sentence(proof: Proof, nid: str) -> str:
+    n = proof.node(nid)
+    kind, holds = n["kind"], bool(n.get("holds"))
+    if kind == "attempt":
+        s = n["rule"].get("reads") or n.get("display", "")
+    else:
+        s = n.get("statement") or n.get("display", "")
+    if kind == "not_derived" and n.get("pattern"):
+        return PATTERN_PHRASE.format(s=s)
+    return PHRASES.get((kind, holds), "{s}").format(s=s, v=n.get("value", ""))
+
+
+def provenance(proof: Proof, nid: str) -> str:
+    n = proof.node(nid)
+    bits = []
+    r = n.get("rule")
+    if r and r.get("id"):
+        bits.append(f"[{r['id']}] {r['cite']} — {r['file']}:{r['line']}")
+    f = n.get("field")
+    if f:
+        where = f["file"] + (f":{f['line']}" if f.get("line") else "")
+        bits.append(f"case field {f['path']}" + ("" if f.get("stated", True) else " (default)") + f" — {where}")
+    reason = n.get("reason")
+    if reason:
+        bits.append(REASONS.get(reason, reason))
+    return "; ".join(bits)
+
+
+def header(proof: Proof) -> str:
+    what = "WHY" if proof.kind == "why" else "WHY NOT"
+    return (f"{what} {proof.goal} — case {proof.case_id} ({proof.case_date}), "
+            f"KB {proof.kb_version}" + (f", depth {proof.depth}" if proof.depth is not None else ""))
+
+
+def _tree(proof: Proof, line: Callable[[int, str, bool], str], depth: int | None) -> list[str]:
+    out: list[str] = []
+    shown: set[str] = set()
+
+    def visit(nid: str, level: int) -> None:
+        again = nid in shown
+        out.append(line(level, nid, again))
+        if again:
+            return
+        shown.add(nid)
+        if depth is not None and level >= depth:
+            if proof.children(nid):
+                out.append(line(level + 1, "", False))
+            return
+        for c in proof.children(nid):
+            visit(c, level + 1)
+
+    visit(proof.root, 0)
+    return out
+
+
+def render_text(proof: Proof, depth: int | None = None) -> str:
+    def line(level: int, nid: str, again: bool) -> str:
+        pad = "  " * level
+        if not nid:
+            return f"{pad}…"
+        n = proof.node(nid)
+        mark = MARK[bool(n.get("holds"))] if n["kind"] != "attempt" else "✘"
+        text = f"{pad}{mark} {sentence(proof, nid)}"
+        if again:
+            return text + f"  (see {nid} above)"
+        prov = provenance(proof, nid)
+        return text + (f"\n{pad}    {nid}: {prov}" if prov else f"\n{pad}    {nid}")
+    return header(proof) + "\n" + "\n".join(_tree(proof, line, depth)) + "\n"
+
+
+def render_markdown(proof: Proof, depth: int | None = None) -> str:
+    def line(level: int, nid: str, again: bool) -> str:
+        pad = "  " * level
+        if not nid:
+            return f"{pad}- …"
+        n = proof.node(nid)
+        mark = MARK[bool(n.get("holds"))] if n["kind"] != "attempt" else "✘"
+        text = f"{pad}- {mark} {sentence(proof, nid)}"
+        if again:
+            return text + f" *(see {nid} above)*"
+        prov = provenance(proof, nid)
+        return text + (f" <sub>{nid}: {prov}</sub>" if prov else f" <sub>{nid}</sub>")
+    return f"### {header(proof)}\n\n" + "\n".join(_tree(proof, line, depth)) + "\n"
+
+
+def _label(proof: Proof, nid: str) -> str:
+    n = proof.node(nid)
+    r = n.get("rule")
+    tail = f"\n[{r['id']}]" if r and r.get("id") else ""
+    return f"{MARK[bool(n.get('holds'))] if n['kind'] != 'attempt' else '✘'} {sentence(proof, nid)}{tail}"
+
+
+def _nodes_within(proof: Proof, depth: int | None) -> list[str]:
+    if depth is None:
+        return list(proof.walk())
+    keep, frontier = [proof.root], [proof.root]
+    for _ in range(depth):
+        nxt = []
+        for n in frontier:
+            for c in proof.children(n):
+                if c not in keep:
+                    keep.append(c)
+                    nxt.append(c)
+        frontier = nxt
+    return keep
+
+
+def render_mermaid(proof: Proof, depth: int | None = None) -> str:
+    nodes = _nodes_within(proof, depth)
+    keep = set(nodes)
+    lines = ["flowchart TD"]
+    for n in nodes:
+        label = _label(proof, n).replace('"', "#quot;").replace("\n", "<br/>")
+        lines.append(f'  {n}["{label}"]')
+    for n in nodes:
+        for c in proof.children(n):
+            if c in keep:
+                lines.append(f"  {n} --> {c}")
+    return "\n".join(lines) + "\n"
+
+
+def render_dot(proof: Proof, depth: int | None = None) -> str:
+    nodes = _nodes_within(proof, depth)
+    keep = set(nodes)
+    lines = ["digraph proof {", "  rankdir=TB;", '  node [shape=box, fontname="Helvetica"];']
+    for n in nodes:
+        label = _label(proof, n).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        color = "darkgreen" if proof.node(n).get("holds") else "firebrick"
+        lines.append(f'  {n} [label="{label}", color={color}];')
+    for n in nodes:
+        for c in proof.children(n):
+            if c in keep:
+                lines.append(f"  {n} -> {c};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(proof: Proof, depth: int | None = None) -> str:
+    return json.dumps(proof.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json,
+             "mermaid": render_mermaid, "dot": render_dot}
+
+
+def render(proof: Proof, fmt: str = "text", depth: int | None = None) -> str:
+    try:
+        return RENDERERS[fmt](proof, depth)
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(RENDERERS)}") from None

@@ -1,0 +1,98 @@
+"""Explanations: why-proofs from recorded firings, why-not trees, the Proof API and the CLI."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from exportkb.cli import main
+from exportkb.explain import Explainer, ExplainError, Proof, explain
+from exportkb.explain.fields import INPUT_FIELDS
+from exportkb.loader import load_case
+
+from .conftest import CASES
+
+WE01 = CASES / "aia" / "aia-we01-germany.yaml"
+
+
+@pytest.fixture(scope="module")
+def explainer(kb) -> Explainer:
+    return Explainer(kb)
+
+
+@pytest.fixture(scope="module")
+def we01(kb, explainer):
+    return explainer.case(load_case(WE01, kb))
+
+
+def test_every_input_predicate_has_a_case_field(kb):
+    missing = [sig for sig in kb.inputs if sig.split("/")[0] not in INPUT_FIELDS]
+    assert not missing, f"add these inputs to explain/fields.py INPUT_FIELDS: {missing}"
+
+
+def test_why_proof_reaches_facts_of_the_case(kb, we01):
+    proof = we01.explain("license_required(gpus)")
+    assert proof.kind == "why" and proof.holds
+    root = proof.node(proof.root)
+    assert root["kind"] == "derived"
+    assert kb.rules_by_id[root["rule"]["id"]][0].head == "license_required/2"
+    for leaf in proof.leaves():
+        assert proof.node(leaf)["kind"] in ("case_fact", "kb_fact", "absent", "comparison", "aggregate")
+    facts = [proof.node(n) for n in proof.walk() if proof.node(n)["kind"] == "case_fact"]
+    assert facts, "a license requirement rests on the case file"
+    for f in facts:
+        assert f["field"]["file"] == str(WE01)
+        assert f["field"]["line"] is not None
+
+
+def test_statements_come_from_templates(kb, we01):
+    proof = we01.explain("license_required(gpus)")
+    tpl = kb.templates["license_required/2"].text
+    assert proof.node(proof.root)["statement"] == tpl.replace("{I}", "gpus").replace("{C}", "aia-we01-germany")
+
+
+def test_shared_subproof_is_one_node(we01):
+    proof = we01.explain("exception_available(gpus, aia)")
+    atoms = [proof.node(n)["atom"] for n in proof.graph.nodes if proof.node(n)["kind"] != "comparison"]
+    assert len(atoms) == len(set(atoms))
+
+
+def test_proofs_are_deterministic(kb, explainer):
+    a = explainer.case(load_case(WE01, kb)).explain("exception_available(gpus, aia)").to_json()
+    b = Explainer(kb).case(load_case(WE01, kb)).explain("exception_available(gpus, aia)").to_json()
+    assert a == b
+
+
+def test_json_round_trip(we01):
+    proof = we01.explain("license_required(gpus)")
+    again = Proof.from_json(json.loads(proof.dumps()))
+    assert again.to_json() == proof.to_json()
+
+
+def test_friendly_goals(we01):
+    assert we01.explain("AIA", item="gpus").goal == "exception_available(gpus, aia)"
+    with pytest.raises(ExplainError):
+        we01.explain("AIA")
+
+
+def test_why_of_false_atom_is_refused(we01):
+    with pytest.raises(ExplainError):
+        we01.explain("license_required(nosuchitem)", mode="why")
+
+
+def test_library_call(kb):
+    case = load_case(WE01, kb)
+    proof = explain(case, "license_required(gpus)", kb)
+    assert proof.case_id == case.case and proof.case_date == "2025-06-01" and proof.kb_version == kb.version
+
+
+def test_cli_explain_all_and_errors():
+    runner = CliRunner()
+    res = runner.invoke(main, ["explain", str(WE01)])
+    assert res.exit_code == 0, res.output
+    assert "WHY license_required(gpus)" in res.output
+    res = runner.invoke(main, ["explain", str(WE01), "--why", "license_required(nosuch)"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    res = runner.invoke(main, ["explain", str(WE01), "--why", "license_required(gpus"])
+    assert res.exit_code == 2
