@@ -158,6 +158,10 @@ def schema(ctx: click.Context) -> None:
 
 
 # --- subcommands defined in their own modules (one registration line each, below) ---
+from .cli_batch import batch as _batch  # noqa: E402
+main.add_command(_batch)
+from .cli_whatchange import counterfactual as _counterfactual; main.add_command(_counterfactual)  # noqa: E402,E702
+from .cli_explain import explain as _explain; main.add_command(_explain)  # noqa: E402,E702
 
 
 if __name__ == "__main__":  # pragma: no cover
