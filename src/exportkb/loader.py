@@ -9,6 +9,7 @@ proof trees.
 """
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
 import re
@@ -26,6 +27,9 @@ from .model import Case, Item, Party
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 INT32_MAX = 2**31 - 1
+# Dates the solver accepts: YYYYMMDD must stay a plausible transaction date (the
+# rule dates from 2025; a year such as 0025 or 2205 is a typo, not a scenario).
+DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 
 _INT_RE = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
@@ -68,6 +72,9 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[str, int]]:
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise CaseError([FieldProblem(name, "", f"invalid YAML: {problem}", "fix the YAML syntax", line=line)]) from None
+    if not nodes:
+        raise CaseError([FieldProblem(name, "", "the file is empty (only comments or blank lines)",
+                                      "write a case; see docs/case-format.md")])
     if len(nodes) != 1:
         raise CaseError([FieldProblem(name, "", f"holds {len(nodes)} YAML documents; a case file holds one",
                                       "put each case in its own file")])
@@ -216,7 +223,10 @@ def _line(lines: dict[str, int], path: str) -> int | None:
     while path:
         if path in lines:
             return lines[path]
-        path = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
+        parent = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
+        if parent == path:  # a top-level key not in the map (JSON input): stop, never loop
+            break
+        path = parent
     return lines.get("")
 
 
@@ -250,6 +260,9 @@ def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
             bad(path, value, f"unknown {what}",
                 (f"did you mean '{close[0]}'? " if close else "") + "accepted: " + ", ".join(allowed))
 
+    if not DATE_MIN <= case.date <= DATE_MAX:
+        bad("date", case.date.isoformat(), f"outside {DATE_MIN.isoformat()} .. {DATE_MAX.isoformat()}",
+            "check the year (write the date as YYYY-MM-DD)")
     enum("transaction", case.transaction, "transaction_kind", "transaction kind")
     country("from", case.from_)
     country("to", case.to)
@@ -317,6 +330,8 @@ def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
         problems.extend(check_expect_shape(case.expect, [it.id for it in case.items], src,
                                            lambda path: _line(lines, path)))
     for key, value in case.usage_this_year.model_dump().items():
+        if total_tpp > INT32_MAX:
+            break  # the shipment itself overflows and is reported at its item; one message is enough
         if value > INT32_MAX or value + total_tpp > INT32_MAX:
             bad(f"usage_this_year.{key}", value,
                 f"with this shipment ({total_tpp:,} TPP) exceeds {INT32_MAX:,}, the largest number the solver handles",
