@@ -92,6 +92,8 @@ def case_facts(case: Case, case_id: str | None = None) -> list[Symbol]:
             add("party_veu", P, Function(party.veu))
         if party.meets_supp10_security:
             add("party_supp10_security", P)
+        if party.same_veu_as is not None:
+            add("party_same_veu", P, String(party.same_veu_as))
 
     for key, value in case.usage_this_year.model_dump().items():
         add("usage", Function(key), Number(value))

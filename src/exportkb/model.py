@@ -53,6 +53,7 @@ class Party(_Strict):
     distributor: bool = Field(False, description="The party is a distributor (buys to resell).")
     veu: str = Field("none", description="Data Center VEU status: none | universal | national.")
     meets_supp10_security: bool = Field(False, description="Its facility meets paragraphs 14, 15 and 18 of Supplement No. 10 to part 748.")
+    same_veu_as: Optional[str] = Field(None, description="Id of another party of this case that is the same Data Center VEU (this party is another authorized location of it; 15 CFR 748.15(d)(2)).")
 
 
 class Usage(_Strict):
