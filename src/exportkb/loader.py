@@ -324,6 +324,12 @@ def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
         country(f"{base}.country", party.country)
         country(f"{base}.headquarters", party.headquarters)
         country(f"{base}.ultimate_parent_headquarters", party.ultimate_parent_headquarters)
+    party_ids = [p.id for p in case.parties]
+    for i, party in enumerate(case.parties):
+        if party.same_veu_as is not None and (party.same_veu_as not in party_ids or party.same_veu_as == party.id):
+            bad(f"parties[{i}].same_veu_as", party.same_veu_as, "names no other party of this case",
+                "give the id of the party (the same Data Center VEU) the items come from"
+                + (": " + ", ".join(x for x in party_ids if x != party.id) if len(party_ids) > 1 else ", or remove same_veu_as"))
 
     country("knowledge.iaas_training_4e091_for_hq", case.knowledge.iaas_training_4e091_for_hq)
     if case.expect is not None:
