@@ -8,7 +8,17 @@ one grounding.
 """
 from __future__ import annotations
 
-from clingo import Function, Number, String, Symbol
+from functools import lru_cache
+
+from clingo import Function, Symbol
+from clingo import Number as _Number
+from clingo import String as _String
+
+# Symbol construction is a foreign call (~10 µs); case files repeat the same
+# countries, constants and numbers, so the pure constructors are memoised.
+String = lru_cache(maxsize=8192)(_String)
+Number = lru_cache(maxsize=8192)(_Number)
+_constant = lru_cache(maxsize=1024)(lambda name: Function(name))
 
 from .loader import mantissa_exponent
 from .model import Case
@@ -28,11 +38,11 @@ def case_facts(case: Case, case_id: str | None = None) -> list[Symbol]:
 
     add("case")
     add("case_date", Number(date_int(case.date)))
-    add("transaction", Function(case.transaction))
+    add("transaction", _constant(case.transaction))
     add("export_from", String(case.from_))
     add("destination", String(case.to))
     if case.end_use:
-        add("end_use", Function(case.end_use))
+        add("end_use", _constant(case.end_use))
     if case.government_commitment_percent:
         add("government_commitment_percent", Number(case.government_commitment_percent))
 
@@ -43,7 +53,7 @@ def case_facts(case: Case, case_id: str | None = None) -> list[Symbol]:
         if kind is None and item.eccn is None:
             kind = "model_weights" if item.training_operations is not None else "ic"
         if kind is not None:
-            add("item_kind", I, Function(kind))
+            add("item_kind", I, _constant(kind))
         if item.eccn is not None:
             add("item_eccn", I, String(item.eccn))
         add("item_quantity", I, Number(item.quantity))
@@ -78,7 +88,7 @@ def case_facts(case: Case, case_id: str | None = None) -> list[Symbol]:
         hq = party.headquarters or party.country
         parent = party.ultimate_parent_headquarters or hq
         add("party", P)
-        add("party_role", P, Function(party.role))
+        add("party_role", P, _constant(party.role))
         add("party_country", P, String(party.country))
         add("party_hq", P, String(hq))
         add("party_parent_hq", P, String(parent))
@@ -89,15 +99,15 @@ def case_facts(case: Case, case_id: str | None = None) -> list[Symbol]:
         if party.distributor:
             add("party_distributor", P)
         if party.veu != "none":
-            add("party_veu", P, Function(party.veu))
+            add("party_veu", P, _constant(party.veu))
         if party.meets_supp10_security:
             add("party_supp10_security", P)
         if party.same_veu_as is not None:
             add("party_same_veu", P, String(party.same_veu_as))
 
     for key, value in case.usage_this_year.model_dump().items():
-        add("usage", Function(key), Number(value))
+        add("usage", _constant(key), Number(value))
     for key, value in case.knowledge.model_dump().items():
         if value is not None:
-            add("knows", Function(key), String(value))
+            add("knows", _constant(key), String(value))
     return f

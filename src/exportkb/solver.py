@@ -9,6 +9,7 @@ and names the case when it is not so.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
@@ -66,7 +67,8 @@ class Solver:
             ctl.add("base", [], self.extra_program)
         return ctl
 
-    def _solve_raw(self, cases: Sequence[Case], keys: Sequence[str]) -> list[list[clingo.Symbol]]:
+    def _solve_text(self, cases: Sequence[Case], keys: Sequence[str]) -> str:
+        """Ground and solve a chunk; the unique answer set's shown atoms as clingo prints them."""
         ctl = self._control()
         with ctl.backend() as backend:
             for case, key in zip(cases, keys):
@@ -74,7 +76,7 @@ class Solver:
                     backend.add_rule([backend.add_atom(sym)])
         ctl.ground([("base", [])])
         ctl.configuration.solve.models = 2
-        found: list[list[clingo.Symbol]] = []
+        found: list[str] = []
         with ctl.solve(yield_=True, async_=True) as handle:
             for _ in range(2):
                 handle.resume()
@@ -86,17 +88,33 @@ class Solver:
                 model = handle.model()
                 if model is None:
                     break
-                found.append(model.symbols(shown=True))
+                # One C call for the whole model: reading Symbol objects one attribute at a
+                # time costs ~10x more (shared/performance-notes.md).
+                found.append(str(model))
         if len(found) != 1:
             self._blame(cases, keys, len(found))
+        return found[0]
+
+    def _solve_rows(self, cases: Sequence[Case], keys: Sequence[str]) -> list[list[tuple[str, list, str]]]:
+        """Per case, the shown atoms as (name, argument values, text); argument 0 is the case key."""
+        text = self._solve_text(cases, keys)
         index = {k: i for i, k in enumerate(keys)}
-        buckets: list[list[clingo.Symbol]] = [[] for _ in cases]
-        for sym in found[0]:
-            if sym.arguments and sym.arguments[0].type == clingo.SymbolType.String:
-                i = index.get(sym.arguments[0].string)
+        rows: list[list[tuple[str, list, str]]] = [[] for _ in cases]
+        for atom_text in _split_atoms(text):
+            parsed = _parse_flat(atom_text)
+            if parsed is None:  # a nested term: let clingo read it
+                sym = clingo.parse_term(atom_text)
+                parsed = (sym.name, [_py(a) for a in sym.arguments])
+            name, args = parsed
+            if args and isinstance(args[0], str):
+                i = index.get(args[0])
                 if i is not None:
-                    buckets[i].append(sym)
-        return buckets
+                    rows[i].append((name, args, atom_text))
+        return rows
+
+    def _solve_raw(self, cases: Sequence[Case], keys: Sequence[str]) -> list[list[clingo.Symbol]]:
+        """Per case, the shown atoms as clingo symbols (for callers that want Symbols)."""
+        return [[clingo.parse_term(t) for _, _, t in rows] for rows in self._solve_rows(cases, keys)]
 
     def _blame(self, cases: Sequence[Case], keys: Sequence[str], n: int) -> None:
         """Find the case that has no or several answer sets and say which."""
@@ -110,19 +128,34 @@ class Solver:
 
     def _solve_chunk(self, chunk: Sequence[Case]) -> list[Determination]:
         keys = [f"#{n}" for n in range(len(chunk))]
-        buckets = self._solve_raw(chunk, keys)
-        return [self.to_determination(case, atoms) for case, atoms in zip(chunk, buckets)]
+        per_case = self._solve_rows(chunk, keys)
+        return [self._determination(case, rows) for case, rows in zip(chunk, per_case)]
 
     # ---------------------------------------------------------------- reading
     def to_determination(self, case: Case, atoms: list[clingo.Symbol]) -> Determination:
+        """A determination from a case's shown atoms given as clingo symbols (any engine)."""
+        rows = []
+        for sym in atoms:
+            text = str(sym)
+            parsed = _parse_flat(text) or (sym.name, [_py(a) for a in sym.arguments])
+            rows.append((parsed[0], parsed[1], text))
+        return self._determination(case, rows)
+
+    def _determination(self, case: Case, rows: list[tuple[str, list, str]]) -> Determination:
         kb = self.kb
         items = {it.id: ItemDetermination(id=it.id) for it in case.items}
         det = Determination(case=case.case, date=case.date, in_scope=True, items=items,
                             kb_version=kb.version, source=case.source)
         not_enforced: set[tuple[str, str]] = set()
+        case_key_text = str(clingo.String(case.case))
         reqs: dict[str, list[str]] = {}
-        for sym in sorted(atoms):
-            name, args = sym.name, [_py(a) for a in sym.arguments[1:]]
+        key_text: str | None = None
+        texts: list[str] = []
+        for name, all_args, text in rows:
+            if key_text is None:
+                key_text = str(clingo.String(all_args[0]))
+            args = all_args[1:]
+            texts.append(text.replace(key_text, case_key_text, 1))
             if name == "classified":
                 items[args[0]].eccn = args[1]
             elif name == "license_required":
@@ -164,8 +197,55 @@ class Solver:
             it.obligations.sort()
         det.red_flags.sort()
         det.obligations.sort()
-        det.atoms = sorted(_atom_text(case.case, s) for s in atoms)
+        det.atoms = sorted(texts)
+        det.dates = dict(sorted(det.dates.items()))
         return det
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?[0-9]+|[a-z_][A-Za-z0-9_\']*|[(),]|\S')
+_UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+
+
+_ATOM = re.compile(r'(?:"(?:[^"\\]|\\.)*"|[^\s"])+')
+
+
+def _split_atoms(model_text: str) -> list[str]:
+    """Split clingo's printed model (atoms separated by spaces) into atom texts; spaces inside strings stay."""
+    return _ATOM.findall(model_text)
+
+
+def _parse_flat(text: str) -> tuple[str, list] | None:
+    """Parse ``name(a1,...,an)`` whose arguments are strings, numbers or constants.
+
+    Returns None for anything else (nested terms), so the caller falls back to the
+    symbol API. Strings are unescaped as clingo escapes them (backslash, quote, newline).
+    """
+    toks = _TOKEN.findall(text)
+    if not toks:
+        return None
+    name = toks[0]
+    if len(toks) == 1:
+        return name, []
+    if toks[1] != "(" or toks[-1] != ")":
+        return None
+    args: list = []
+    expect_value = True
+    for tok in toks[2:-1]:
+        if expect_value:
+            if tok[0] == '"':
+                args.append(re.sub(r'\\\\|\\"|\\n', lambda m: _UNESCAPE[m.group(0)], tok[1:-1]))
+            elif tok[0] == "-" or tok[0].isdigit():
+                args.append(int(tok))
+            elif tok[0].isalpha() or tok[0] == "_":
+                args.append(tok)
+            else:
+                return None
+            expect_value = False
+        else:
+            if tok != ",":
+                return None
+            expect_value = True
+    return name, args
 
 
 def _py(sym: clingo.Symbol):
@@ -176,9 +256,3 @@ def _py(sym: clingo.Symbol):
     if sym.type == clingo.SymbolType.Function and not sym.arguments:
         return sym.name
     return str(sym)
-
-
-def _atom_text(case_id: str, sym: clingo.Symbol) -> str:
-    """An atom as text with the internal case key replaced by the case id."""
-    args = [clingo.String(case_id)] + list(sym.arguments[1:])
-    return str(clingo.Function(sym.name, args))

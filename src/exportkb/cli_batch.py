@@ -1,0 +1,133 @@
+"""`exportkb batch`: determinations over a transaction log, streamed, in input order, in parallel."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .batch import CSV_OUT_COLUMNS, Result, Writer, csv_rows, read_rows, run_batch
+from .errors import ExportKBError
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file (default: standard output; parquet needs a file).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
+@click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes (0 = one per CPU).")
+@click.option("--chunk", type=int, default=1000, show_default=True, help="Cases per grounding.")
+@click.option("--proofs", type=click.Choice(["none", "failed", "all"]), default="none", show_default=True,
+              help="Attach why-proofs: to cases whose `expect:` fails, or to all.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where bad rows are reported (default: OUT.errors.jsonl, or standard error).")
+@click.option("--time-limit", type=float, default=300.0, show_default=True, help="Seconds of solving allowed per chunk.")
+@click.option("--quiet", is_flag=True, help="No progress bar or summary.")
+@click.pass_context
+def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str, jobs: int, chunk: int,
+          proofs: str, errors_path: Path | None, time_limit: float, quiet: bool) -> None:
+    """Determine every case of INPUT: a JSONL file (one case object per line), a CSV file (one
+    transaction line per row; columns in docs/batch.md) or a folder of case files.
+
+    One result per case (the JSON of `check --json`, plus its input line), in input order, streamed as
+    chunks finish. Bad rows go to the error file with their line number and are skipped.
+
+    \b
+    Examples:
+      exportkb batch log.jsonl --out results.jsonl --jobs 2
+      exportkb batch erp.csv --format csv --out results.csv
+    """
+    if chunk < 1:
+        raise ExportKBError("--chunk must be at least 1")
+    if fmt == "parquet" and out_path is None:
+        raise ExportKBError("--format parquet needs --out FILE")
+    jobs = jobs or os.cpu_count() or 1
+    kb_path = ctx.find_root().obj.get("kb_path")
+    attach = _proof_attacher(proofs, kb_path) if proofs != "none" else None
+
+    out_fh = open(out_path, "w", encoding="utf-8", newline="") if out_path and fmt != "parquet" else None
+    writer = Writer(out_fh or sys.stdout, fmt) if fmt != "parquet" else _ParquetWriter(out_path)
+    if errors_path is None and out_path is not None:
+        errors_path = out_path.with_name(out_path.name + ".errors.jsonl")
+    err_fh = open(errors_path, "w", encoding="utf-8") if errors_path else None
+    console = Console(stderr=True)
+    show_progress = not quiet and console.is_terminal
+    total = None
+    progress = Progress(TextColumn("solving"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=console, disable=not show_progress)
+
+    def on_result(res: Result) -> None:
+        if res.error is not None:
+            line = json.dumps({"line": res.line, "error": res.error}, ensure_ascii=False)
+            (err_fh.write(line + "\n") if err_fh else console.print(f"[red]line {res.line}[/]: {res.error}"))
+            return
+        if attach:
+            attach(res.output)
+        writer.write(res.output)
+
+    try:
+        with progress:
+            task = progress.add_task("cases", total=total)
+            summary = run_batch(read_rows(input_path), kb_path=kb_path, jobs=jobs, chunk=chunk,
+                                time_limit=time_limit, on_result=on_result,
+                                on_progress=lambda n: progress.advance(task, n))
+    finally:
+        if hasattr(writer, "close"):
+            writer.close()
+        if out_fh:
+            out_fh.close()
+        if err_fh:
+            err_fh.close()
+    if not quiet:
+        s = summary.to_json()
+        console.print(f"cases: {s['cases']}  license required: {s['license_required']}  errors: {s['errors']}"
+                      + (f" (see {errors_path})" if errors_path and s["errors"] else "")
+                      + (f"  expect failures: {s['expect_failures']}" if s["expect_failures"] else ""))
+        console.print("items by exception: " + (", ".join(f"{k} {v}" for k, v in s["items_by_exception"].items()) or "none")
+                      + "; red flags: " + (", ".join(f"{k} {v}" for k, v in s["red_flags"].items()) or "none"))
+    sys.exit(1 if summary.expect_failures else 0)
+
+
+def _proof_attacher(mode: str, kb_path):
+    """Attach why-proofs (JSON) of each determination, using the explain API."""
+    try:
+        from .explain import attach_proofs  # provided by the explanation layer
+    except ImportError as exc:  # pragma: no cover - only when explain is not installed
+        raise ExportKBError(f"--proofs needs the explanation layer (exportkb.explain): {exc}") from None
+    return attach_proofs(mode, kb_path)
+
+
+class _ParquetWriter:
+    """Parquet output through pyarrow, one row group per chunk of results."""
+
+    def __init__(self, path: Path):
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ExportKBError("--format parquet needs pyarrow (fix: pip install pyarrow, or use --format csv)") from None
+        self.pa, self.pq, self.path = pa, pq, path
+        self.schema = pa.schema([(c, pa.string()) for c in CSV_OUT_COLUMNS])
+        self.writer = pq.ParquetWriter(str(path), self.schema)
+        self.buffer: list[list] = []
+
+    def write(self, out) -> None:
+        self.buffer.extend(csv_rows(out))
+        if len(self.buffer) >= 5000:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.buffer:
+            return
+        cols = list(zip(*self.buffer))
+        table = self.pa.table({c: [str(v) for v in col] for c, col in zip(CSV_OUT_COLUMNS, cols)}, schema=self.schema)
+        self.writer.write_table(table)
+        self.buffer = []
+
+    def close(self) -> None:
+        self._flush()
+        self.writer.close()
