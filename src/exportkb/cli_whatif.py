@@ -1,0 +1,242 @@
+"""`exportkb whatif`, `exportkb compare`, `exportkb query`: the what-if shell over exportkb.whatif.
+
+Commands are plain click commands registered in cli.py; the shared helpers of
+cli.py (get_kb, load_cases) are imported inside the functions, so importing
+this module never imports cli.py (no import cycle).
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .errors import ExportKBError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_RANGE = re.compile(r"^(-?\d+):(-?\d+)(?::(\d+))?$")
+_TABLE_COLS = ("item", "eccn", "outcome", "exceptions_available", "requirements", "red_flags")
+
+
+def parse_vary(spec: str) -> tuple[str, Any]:
+    """``AXIS=ALL``, ``AXIS=a,b,c`` or ``AXIS=START:STOP[:STEP]`` (a range, STOP excluded)."""
+    axis, sep, values = spec.partition("=")
+    if not sep or not axis.strip() or not values.strip():
+        raise ExportKBError(f"--vary {spec!r}: write AXIS=VALUES, e.g. --vary to=ALL, --vary end_use=development,ai_model_training, "
+                            "--vary tpp=0:50001:500")
+    axis, values = axis.strip(), values.strip()
+    if values == "ALL":
+        return axis, "ALL"
+    m = _RANGE.match(values)
+    if m:
+        start, stop, step = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
+        if step <= 0 or stop <= start:
+            raise ExportKBError(f"--vary {spec!r}: empty range (fix: START:STOP:STEP with START < STOP and STEP > 0)")
+        return axis, range(start, stop, step)
+    return axis, [_scalar(v.strip()) for v in values.split(",") if v.strip()]
+
+
+def _scalar(v: str) -> Any:
+    if re.fullmatch(r"-?\d+", v):
+        return int(v)
+    if v in ("true", "false"):
+        return v == "true"
+    return v
+
+
+def _progress(console: Console, total_hint: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    return Progress(TextColumn(total_hint), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=console, transient=True, disable=not console.is_terminal)
+
+
+def _print_frame(df, title: str, columns: list[str] | None = None, limit: int | None = None) -> None:
+    table = Table(title=title)
+    cols = columns or list(df.columns)
+    for c in cols:
+        table.add_column(str(c), overflow="fold")
+    rows = df[cols].itertuples(index=False)
+    for n, row in enumerate(rows):
+        if limit is not None and n >= limit:
+            table.caption = f"first {limit} of {len(df)} rows; use --csv or --json for all"
+            break
+        table.add_row(*["" if v is None else str(v) for v in row])
+    Console().print(table)
+
+
+def _records(df) -> list[dict[str, Any]]:
+    from .queries import jsonable
+    return [{k: jsonable(v) for k, v in rec.items()} for rec in df.to_dict(orient="records")]
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("case_file", type=click.Path(path_type=Path))
+@click.option("--vary", "varies", multiple=True, required=True, metavar="AXIS=VALUES",
+              help="An axis of the grid: to=ALL, end_use=development,ai_model_training, tpp=0:50001:500, "
+                   "usage_this_year.lpp_tpp=0,10000000. Repeat for a grid.")
+@click.option("--reform", "reforms", multiple=True, metavar="NAME", help="Apply a reform from queries/reforms/ (repeatable).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write every row to this CSV file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as a JSON list.")
+@click.option("--fixed-parties", is_flag=True, help="When varying `to`, leave the parties where they are "
+                                                    "(default: parties located at the destination move with it).")
+@click.option("--chunk-size", type=int, default=None, help="Scenarios per grounding (default: exportkb.whatif.SWEEP_CHUNK).")
+@click.pass_context
+def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms: tuple[str, ...],
+           csv_path: Path | None, as_json: bool, fixed_parties: bool, chunk_size: int | None) -> None:
+    """Determine CASE_FILE over a grid of variations (one row per scenario x item).
+
+    \b
+    Examples:
+      exportkb whatif examples/uae-datacenter.yaml --vary to=ALL --vary end_use=development,ai_model_training
+      exportkb whatif case.yaml --vary tpp=0:50001:500 --csv tpp.csv
+      exportkb whatif case.yaml --vary to=ALL --reform add-india-to-supp5a
+    """
+    from .cli import get_kb
+    from .loader import load_case
+    from . import whatif as w
+
+    kb = get_kb(ctx)
+    case = load_case(case_file, kb)
+    axes = dict(parse_vary(v) for v in varies)
+    err = Console(stderr=True)
+    n = 1
+    for a, vals in axes.items():
+        n *= len(w.axis_values(kb, a, vals))
+    with _progress(err, f"{n} scenarios") as bar:
+        task = bar.add_task("solving", total=n)
+        df = w.sweep(case, kb, axes=axes, reforms=reforms, move_parties=not fixed_parties,
+                     chunk_size=chunk_size or w.SWEEP_CHUNK, progress=lambda done, total: bar.update(task, completed=done))
+    if csv_path:
+        df.to_csv(csv_path, index=False)
+        err.print(f"{len(df)} rows written to {csv_path}")
+    if as_json:
+        click.echo(json.dumps(_records(df), indent=2, ensure_ascii=False))
+    elif not csv_path:
+        cols = list(axes) + [c for c in _TABLE_COLS if c in df.columns]
+        title = f"{case.case}: {n} scenarios" + (f" with {' + '.join(reforms)}" if reforms else "")
+        _print_frame(df, title, cols, limit=500)
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("cases", nargs=-1, required=True)
+@click.option("--reform", "reforms", multiple=True, metavar="NAME", help="Compare each case as enacted against it with this reform.")
+@click.option("--as-of", "dates", multiple=True, metavar="YYYY-MM-DD",
+              help="Re-date the cases: two dates compare the rules in force on each; one date with --reform fixes the date.")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write one row per change to CSV.")
+@click.option("--no-rules", is_flag=True, help="Skip the fired-rule diff (faster on large corpora).")
+@click.pass_context
+def compare(ctx: click.Context, cases: tuple[str, ...], reforms: tuple[str, ...], dates: tuple[str, ...],
+            as_json: bool, csv_path: Path | None, no_rules: bool) -> None:
+    """Show exactly the determinations that change, case by case — under a reform, or between two dates.
+
+    Unchanged cases are not listed. For each changed case: the changed
+    determinations, the output atoms that appear or disappear, and the KB rules
+    that fire only on one side.
+
+    \b
+    Examples:
+      exportkb compare tests/cases --reform no-aia
+      exportkb compare examples/uae-datacenter.yaml --as-of 2025-03-01 --as-of 2025-06-01
+    """
+    from .cli import get_kb, load_cases
+    from . import whatif as w
+
+    kb = get_kb(ctx)
+    loaded = load_cases(kb, cases)
+    parsed_dates = [_date(d) for d in dates]
+    result = w.compare(loaded, kb, reform=list(reforms), as_of_dates=parsed_dates, explain=not no_rules)
+    if csv_path:
+        w.comparisons_frame(result).to_csv(csv_path, index=False)
+    if as_json:
+        from dataclasses import asdict
+        click.echo(json.dumps([asdict(c) for c in result], indent=2, ensure_ascii=False, default=str))
+        return
+    console = Console()
+    console.print(f"{len(result)} of {len(loaded)} case(s) change")
+    for c in result:
+        table = Table(title=f"{c.case} ({c.source}): {c.before} → {c.after}")
+        for col in ("item", "determination", c.before, c.after):
+            table.add_column(col, overflow="fold")
+        for ch in c.changes:
+            table.add_row(ch.item or "(case)", ch.field, _short(ch.before), _short(ch.after))
+        console.print(table)
+        if c.rules_removed or c.rules_added:
+            console.print("  rules firing only before: " + (", ".join(c.rules_removed) or "none"))
+            console.print("  rules firing only after:  " + (", ".join(c.rules_added) or "none"))
+        for a in c.atoms_removed:
+            console.print(f"  [red]- {a}[/red]", highlight=False)
+        for a in c.atoms_added:
+            console.print(f"  [green]+ {a}[/green]", highlight=False)
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(x["id"] if isinstance(x, dict) and "id" in x else str(x) for x in v) or "—"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={x}" for k, x in v.items()) or "—"
+    return "—" if v is None else str(v)
+
+
+def _date(text: str):
+    import datetime as dt
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ExportKBError(f"--as-of {text!r}: not a date (fix: write YYYY-MM-DD, e.g. 2025-05-15)") from None
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("name", required=False)
+@click.option("--list", "list_", is_flag=True, help="List the named queries and reforms.")
+@click.option("--param", "params", multiple=True, metavar="K=V", help="Set a query parameter (repeatable).")
+@click.option("--reform", "reforms", multiple=True, metavar="NAME", help="Run the query under a reform (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def query(ctx: click.Context, name: str | None, list_: bool, params: tuple[str, ...], reforms: tuple[str, ...],
+          fmt: str) -> None:
+    """Run a named analyst query from queries/ (see `exportkb query --list`)."""
+    from .cli import get_kb
+    from .queries import list_queries, load_query, run_query
+    from .reforms import list_reforms
+
+    if list_:
+        console = Console()
+        t = Table(title="named queries (exportkb query NAME)")
+        for col in ("name", "kind", "title", "parameters (default)"):
+            t.add_column(col, overflow="fold")
+        for q in list_queries():
+            t.add_row(q.name, q.kind, q.title, ", ".join(f"{p.name}={p.default}" for p in q.params.values()))
+        console.print(t)
+        r = Table(title="reforms (--reform NAME)")
+        for col in ("name", "title", "changes"):
+            r.add_column(col, overflow="fold")
+        for rf in list_reforms():
+            changes = [f"{p.name}={p.value} from {p.start}" for p in rf.params]
+            changes += [f"overlay {p.name}" for p in rf.overlays] + [f"neutralize {i}" for i in rf.neutralize]
+            r.add_row(rf.name, rf.title, "; ".join(changes))
+        console.print(r)
+        return
+    if not name:
+        raise ExportKBError("query: name a query (fix: `exportkb query --list` lists them)")
+    given = {}
+    for p in params:
+        k, sep, v = p.partition("=")
+        if not sep or not k.strip():
+            raise ExportKBError(f"--param {p!r}: write NAME=VALUE")
+        given[k.strip()] = v.strip()
+    kb = get_kb(ctx)
+    q = load_query(name, None)
+    df = run_query(q, kb, given, reforms=reforms)
+    if fmt == "csv":
+        click.echo(df.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(json.dumps(_records(df), indent=2, ensure_ascii=False))
+    else:
+        _print_frame(df, f"{q.title} — {len(df)} row(s)")
+        sys.stdout.flush()

@@ -1,0 +1,328 @@
+"""Reforms: named, documented changes to the law, for what-if analysis.
+
+A reform is a file in ``queries/reforms/`` written by the project (never case
+data). ``<name>.yaml`` holds::
+
+    title: LPP cap doubled
+    description: ...why someone would ask this...
+    params:                       # override dated parameters (kb/params.lp)
+      - {name: lpp_cap, value: 53800000, from: 2025-01-13}
+    overlay: [add-india-to-supp5a.lp]   # extra KB statements (annotated like kb/)
+    neutralize: [aia.available]         # switch KB rules off, by rule id
+
+A bare ``<name>.lp`` file is a reform too (an overlay alone; its title is the
+first ``% title:`` comment line).
+
+Why three mechanisms: parameter overrides must REPLACE a value, not add a
+second one, so they become ``param_override/4`` facts that kb/params.lp prefers
+over ``param/4``; overlays can only ADD to a stratified program (a new group
+member, a new row), so switching a provision OFF needs ``neutralize``, which
+drops the rule's statements from the parsed KB (OpenFisca's "neutralize").
+
+Everything is validated against the KB before solving: an override must name a
+parameter the KB has, an overlay may only define predicates the KB already
+defines (never case inputs), and a neutralized id must exist.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import clingo
+import clingo.ast
+import yaml
+
+from .errors import ExportKBError
+from .kb import KnowledgeBase, Rule, _head_signature
+from .solver import SolveOptions, Solver
+
+FOREVER = 99991231
+_YAML_KEYS = {"title", "description", "cite", "params", "overlay", "neutralize"}
+_PARAM_KEYS = {"name", "value", "from", "to", "note"}
+_SKIPPED = (clingo.ast.ASTType.Program, clingo.ast.ASTType.ShowSignature, clingo.ast.ASTType.ShowTerm,
+            clingo.ast.ASTType.Defined, clingo.ast.ASTType.Comment)
+
+
+class ReformError(ExportKBError):
+    """A reform file is missing, malformed, or touches something the KB does not have."""
+
+
+def default_queries_path() -> Path:
+    """Where the shipped queries/ folder is (repository checkout or package data)."""
+    packaged = Path(str(resources.files("exportkb"))) / "queries"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "queries"
+
+
+def default_reforms_path() -> Path:
+    return default_queries_path() / "reforms"
+
+
+@dataclass(frozen=True)
+class ParamOverride:
+    """Parameter *name* takes *value* on dates D with start <= D < end (YYYYMMDD)."""
+
+    name: str
+    value: int
+    start: int
+    end: int = FOREVER
+
+    def symbol(self) -> clingo.Symbol:
+        return clingo.Function("param_override", [clingo.Function(self.name), clingo.Number(self.value),
+                                                  clingo.Number(self.start), clingo.Number(self.end)])
+
+
+@dataclass(frozen=True)
+class Reform:
+    """One named change to the law."""
+
+    name: str
+    title: str
+    description: str
+    source: Path
+    params: tuple[ParamOverride, ...] = ()
+    overlays: tuple[Path, ...] = ()
+    neutralize: tuple[str, ...] = ()
+    cite: str = ""
+
+
+# ------------------------------------------------------------------ reading files
+def list_reforms(folder: Path | None = None) -> list[Reform]:
+    """Every reform in *folder* (default: queries/reforms/), sorted by name."""
+    folder = folder or default_reforms_path()
+    if not folder.is_dir():
+        return []
+    names = sorted({p.stem for p in folder.iterdir() if p.suffix in (".yaml", ".yml")}
+                   | {p.stem for p in folder.glob("*.lp") if not _used_as_overlay(p, folder)})
+    return [load_reform(n, folder) for n in names]
+
+
+def _used_as_overlay(lp: Path, folder: Path) -> bool:
+    """An .lp file named by some YAML reform's overlay is part of it, not a reform of its own."""
+    for y in list(folder.glob("*.yaml")) + list(folder.glob("*.yml")):
+        try:
+            data = yaml.safe_load(y.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            continue
+        if isinstance(data, dict) and lp.name in [str(x) for x in data.get("overlay") or []]:
+            return True
+    return False
+
+
+def load_reform(name: str, folder: Path | None = None) -> Reform:
+    """Read reform *name* (a file stem, or a path to a .yaml/.lp file)."""
+    folder = folder or default_reforms_path()
+    as_path = Path(name)
+    if as_path.suffix in (".yaml", ".yml", ".lp") and as_path.exists():
+        path = as_path
+    else:
+        cands = [folder / f"{name}{s}" for s in (".yaml", ".yml", ".lp")]
+        found = [c for c in cands if c.exists()]
+        if not found:
+            known = sorted({p.stem for p in folder.glob("*") if p.suffix in (".yaml", ".yml", ".lp")}) if folder.is_dir() else []
+            raise ReformError(f"reform {name!r}: not found in {folder} (fix: use one of: {', '.join(known) or 'none'}; "
+                              "`exportkb query --list` lists them)")
+        path = found[0]
+    if path.suffix == ".lp":
+        return Reform(name=path.stem, title=_lp_title(path), description="", source=path, overlays=(path,))
+    return _reform_from_yaml(path)
+
+
+def _lp_title(path: Path) -> str:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.lstrip("% ").lower().startswith("title:"):
+            return line.split(":", 1)[1].strip()
+    return path.stem
+
+
+def _reform_from_yaml(path: Path) -> Reform:
+    where = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ReformError(f"{where}: invalid YAML: {exc} (fix: correct the YAML syntax)") from None
+    if not isinstance(data, dict):
+        raise ReformError(f"{where}: a reform is a mapping with title, description, params/overlay/neutralize")
+    unknown = set(data) - _YAML_KEYS
+    if unknown:
+        raise ReformError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (fix: use {', '.join(sorted(_YAML_KEYS))})")
+    if not data.get("title"):
+        raise ReformError(f"{where}: title: missing (fix: say in one line what the reform changes)")
+    if not (data.get("params") or data.get("overlay") or data.get("neutralize")):
+        raise ReformError(f"{where}: the reform changes nothing (fix: give params, overlay or neutralize)")
+    params = []
+    for i, row in enumerate(data.get("params") or []):
+        at = f"{where}: params[{i}]"
+        if not isinstance(row, dict) or set(row) - _PARAM_KEYS or not {"name", "value", "from"} <= set(row):
+            raise ReformError(f"{at}: {row!r} (fix: write {{name: PARAM, value: INTEGER, from: YYYY-MM-DD, to: YYYY-MM-DD}}; to is optional)")
+        value = row["value"]
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**31 - 1:
+            raise ReformError(f"{at}.value: {value!r} is not a 32-bit whole number (fix: give an integer such as 53800000)")
+        params.append(ParamOverride(str(row["name"]), value, _date(row["from"], f"{at}.from"),
+                                    _date(row.get("to", FOREVER), f"{at}.to")))
+    overlays = []
+    for i, rel in enumerate(data.get("overlay") or []):
+        p = (path.parent / str(rel)).resolve()
+        if p.suffix != ".lp" or not p.is_file():
+            raise ReformError(f"{where}: overlay[{i}]: {rel!r} is not an .lp file next to the reform (fix: name a file in {path.parent})")
+        overlays.append(p)
+    neutralize = data.get("neutralize") or []
+    if not isinstance(neutralize, list) or not all(isinstance(x, str) for x in neutralize):
+        raise ReformError(f"{where}: neutralize: {neutralize!r} (fix: give a list of KB rule ids, see `exportkb kb`)")
+    return Reform(name=path.stem, title=str(data["title"]), description=str(data.get("description") or ""),
+                  source=path, params=tuple(params), overlays=tuple(overlays), neutralize=tuple(neutralize),
+                  cite=str(data.get("cite") or ""))
+
+
+def _date(value: Any, where: str) -> int:
+    if isinstance(value, dt.date):
+        return value.year * 10000 + value.month * 100 + value.day
+    if isinstance(value, int) and 19000101 <= value <= FOREVER:
+        return value
+    if isinstance(value, str):
+        try:
+            return _date(dt.date.fromisoformat(value), where)
+        except ValueError:
+            pass
+    raise ReformError(f"{where}: {value!r} is not a date (fix: write YYYY-MM-DD)")
+
+
+# ------------------------------------------------------------------ applying
+def kb_parameters(kb: KnowledgeBase) -> dict[str, list[tuple[int, int, int]]]:
+    """The dated parameters of the KB: name -> [(value, from, to)]."""
+    ctl = clingo.Control(["--warn=none"])
+    kb.add_to(ctl)
+    ctl.ground([("base", [])])
+    out: dict[str, list[tuple[int, int, int]]] = {}
+    for sa in ctl.symbolic_atoms.by_signature("param", 4):
+        n, v, f, t = sa.symbol.arguments
+        out.setdefault(n.name, []).append((v.number if v.type == clingo.SymbolType.Number else str(v), f.number, t.number))
+    return out
+
+
+def apply_reforms(kb: KnowledgeBase, names: Iterable[str | Reform], folder: Path | None = None) -> KnowledgeBase:
+    """The KB with *names* applied in order; raises :class:`ReformError` naming what is wrong.
+
+    The result is an ordinary :class:`KnowledgeBase` (parameter overrides become
+    annotated ``param_override/4`` facts of it), so the solver, the explanations
+    and the proofs all see the reformed law.
+    """
+    reforms = tuple(r if isinstance(r, Reform) else load_reform(r, folder) for r in names)
+    if not reforms:
+        return kb
+    seen: set[str] = set()
+    for r in reforms:
+        if r.name in seen:
+            raise ReformError(f"reform {r.name!r} given twice (fix: name each reform once)")
+        seen.add(r.name)
+    overlays = [p for r in reforms for p in r.overlays]
+    new = KnowledgeBase.load(kb.root, extra_files=overlays) if overlays else kb
+    _check_overlays(kb, new, reforms)
+    new = _neutralized(new, reforms)
+    known = kb_parameters(kb)
+    taken: list[tuple[ParamOverride, Reform]] = []
+    statements, rules = list(new.statements), list(new.rules)
+    for r in reforms:
+        for o in r.params:
+            if o.name not in known:
+                raise ReformError(f"{r.source}: params: {o.name!r} is not a parameter of the knowledge base "
+                                  f"(fix: use one of {', '.join(sorted(known))})")
+            if o.start >= o.end:
+                raise ReformError(f"{r.source}: params: {o.name}: from {o.start} is not before to {o.end}")
+            for prev, owner in taken:
+                if prev.name == o.name and prev.start < o.end and o.start < prev.end:
+                    raise ReformError(f"reforms {owner.name!r} and {r.name!r} both override {o.name} on overlapping dates "
+                                      "(fix: apply one of them, or give them disjoint date ranges)")
+            taken.append((o, r))
+            text = f"{o.symbol()}."  # built with clingo's symbol API, never from user text
+            clingo.ast.parse_string(text, statements.append)
+            rules.append(Rule(id=f"reform.{r.name}.{o.name}", cite=r.cite or "(method) what-if reform",
+                              source=str(r.source), reads=r.title, file=str(r.source), line=0, text=text,
+                              is_fact=True, head="param_override/4"))
+    tag = "+".join(r.name for r in reforms)
+    return dataclasses.replace(new, statements=statements, rules=rules, version=f"{kb.version}+{tag}")
+
+
+def _check_overlays(base: KnowledgeBase, new: KnowledgeBase, reforms: Sequence[Reform]) -> None:
+    """Overlays must be annotated like kb/ and may only define predicates the KB defines."""
+    overlay_files = {str(p) for r in reforms for p in r.overlays}
+    problems = [p for p in new.problems if any(p.startswith(f) or f in p for f in overlay_files)]
+    if problems:
+        raise ReformError("reform overlay is not annotated like kb/ (see kb/README.md):\n  " + "\n  ".join(problems))
+    defined = {r.head for r in base.rules if r.head}
+    for r in reforms:
+        for path in r.overlays:
+            stmts: list[clingo.ast.AST] = []
+            try:
+                clingo.ast.parse_string(path.read_text(encoding="utf-8"), stmts.append)
+            except RuntimeError as exc:
+                raise ReformError(f"{path}: cannot parse: {exc}") from None
+            for s in stmts:
+                if s.ast_type in _SKIPPED:
+                    continue
+                if s.ast_type != clingo.ast.ASTType.Rule:
+                    raise ReformError(f"{path}:{s.location.begin.line}: only facts and rules may appear in a reform overlay: {s}")
+                head = _head_signature(s)
+                if not head:
+                    raise ReformError(f"{path}:{s.location.begin.line}: {s}: a reform may not add constraints, choices "
+                                      "or disjunctions (the KB stays stratified, one answer per case)")
+                if head in base.inputs:
+                    raise ReformError(f"{path}:{s.location.begin.line}: {head} is a case input; a reform may not define it")
+                if head not in defined:
+                    raise ReformError(f"{path}:{s.location.begin.line}: {head} is not a predicate of the knowledge base "
+                                      f"(fix: check the spelling; a reform may only add to predicates kb/ defines)")
+
+
+def _neutralized(kb: KnowledgeBase, reforms: Sequence[Reform]) -> KnowledgeBase:
+    """The KB without the statements of the neutralized rule ids."""
+    ids = {i for r in reforms for i in r.neutralize}
+    if not ids:
+        return kb
+    unknown = sorted(ids - set(kb.rules_by_id))
+    if unknown:
+        raise ReformError(f"neutralize: unknown rule id(s) {', '.join(unknown)} (fix: see `exportkb kb` for the ids)")
+    # kb.rules lists, in order, exactly the statements that are not skipped and sit under a block.
+    if any("no %! annotation block" in p for p in kb.problems):
+        raise ReformError("cannot neutralize rules while the KB has unannotated statements (run the annotation tests)")
+    keep_stmts, keep_rules = [], []
+    rules = iter(kb.rules)
+    for stmt in kb.statements:
+        if stmt.ast_type in _SKIPPED:
+            keep_stmts.append(stmt)
+            continue
+        rule = next(rules)
+        if rule.id in ids:
+            continue
+        keep_stmts.append(stmt)
+        keep_rules.append(rule)
+    return dataclasses.replace(kb, statements=keep_stmts, rules=keep_rules)
+
+
+def reform_names(global_names: Sequence[str], case_names: Sequence[str] | None) -> tuple[str, ...]:
+    """The reforms that apply to one case: those given for the run, then the case's own (no duplicates)."""
+    out: list[str] = list(global_names)
+    for n in case_names or ():
+        if n not in out:
+            out.append(n)
+    return tuple(out)
+
+
+@dataclass
+class ReformCache:
+    """Applies each combination of reforms once per run (loading overlays re-parses the KB)."""
+
+    kb: KnowledgeBase
+    options: SolveOptions | None = None
+    folder: Path | None = None
+    _solvers: dict[tuple[str, ...], Solver] = field(default_factory=dict)
+
+    def solver(self, names: Sequence[str]) -> Solver:
+        key = tuple(names)
+        if key not in self._solvers:
+            self._solvers[key] = Solver(apply_reforms(self.kb, key, self.folder), self.options)
+        return self._solvers[key]
