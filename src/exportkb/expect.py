@@ -16,12 +16,16 @@ from .determination import Determination
 from .errors import FieldProblem
 
 CASE_KEYS = {"in_scope", "red_flags", "red_flags_include", "obligations", "obligations_include", "dates", "figures"}
+# `as_of: YYYY-MM-DD` is an instruction, not an expectation: evaluate the case as if dated so
+# (applied by exportkb.suite; never compared). See docs/regression-suites.md.
+CASE_KEYS = CASE_KEYS | {"as_of"}
 ITEM_KEYS = {
     "eccn", "license_required", "license_required_enforced", "requirements", "requirements_include",
     "exceptions_available", "exceptions_include", "exceptions_unavailable", "presumption_of_denial",
-    "obligations", "obligations_include", "obligations_exclude",
+    "obligations", "obligations_include", "obligations_exclude", "classification_mismatch",
 }
-_BOOL_KEYS = {"in_scope", "license_required", "license_required_enforced", "presumption_of_denial"}
+_BOOL_KEYS = {"in_scope", "license_required", "license_required_enforced", "presumption_of_denial",
+              "classification_mismatch"}
 _LIST_KEYS = {"red_flags", "red_flags_include", "obligations", "obligations_include", "obligations_exclude",
               "requirements", "requirements_include", "exceptions_available", "exceptions_include",
               "exceptions_unavailable"}
@@ -51,6 +55,15 @@ def check_expect_shape(expect: dict[str, Any], item_ids: list[str], src: str, li
             bad(path, value, "expected a list of names", "write a list such as [AIA, LPP] (or [] for none)")
         if key in ("dates", "figures") and not isinstance(value, dict):
             bad(path, value, "expected a mapping", "write name: value pairs")
+        if key == "as_of":
+            import datetime as _dt
+            try:
+                ok = isinstance(value, _dt.date) or (
+                    isinstance(value, str) and 1900 <= _dt.date.fromisoformat(value).year <= 2100)
+            except ValueError:
+                ok = False
+            if not ok:
+                bad(path, value, "expected a date", "write the date as YYYY-MM-DD, e.g. as_of: 2025-06-01")
 
     for key, value in expect.items():
         path = f"expect.{key}"
@@ -92,7 +105,9 @@ def compare(expect: dict[str, Any] | None, det: Determination) -> list[Mismatch]
 
     for key, want in expect.items():
         path = f"expect.{key}"
-        if key == "in_scope":
+        if key == "as_of":
+            continue  # applied before solving (exportkb.suite.prepared), not compared
+        elif key == "in_scope":
             if want != det.in_scope:
                 out.append(Mismatch(path, want, det.in_scope))
         elif key in ("red_flags", "red_flags_include"):
@@ -112,7 +127,10 @@ def compare(expect: dict[str, Any] | None, det: Determination) -> list[Mismatch]
                 continue
             for k, v in want.items():
                 p = f"{path}.{k}"
-                if k in ("eccn", "license_required", "license_required_enforced", "presumption_of_denial"):
+                if k == "classification_mismatch":  # true: the declared ECCN and the specs disagree
+                    if (item[k] is not None) != v:
+                        out.append(Mismatch(p, v, item[k]))
+                elif k in ("eccn", "license_required", "license_required_enforced", "presumption_of_denial"):
                     if item[k] != v:
                         out.append(Mismatch(p, v, item[k]))
                 elif k.startswith("requirements"):
