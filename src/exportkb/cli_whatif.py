@@ -169,6 +169,8 @@ def compare(ctx: click.Context, cases: tuple[str, ...], reforms: tuple[str, ...]
         if c.rules_removed or c.rules_added:
             console.print("  rules firing only before: " + (", ".join(c.rules_removed) or "none"))
             console.print("  rules firing only after:  " + (", ".join(c.rules_added) or "none"))
+        if c.rules_note:
+            console.print("  " + c.rules_note, highlight=False)
         for a in c.atoms_removed:
             console.print(f"  [red]- {a}[/red]", highlight=False)
         for a in c.atoms_added:

@@ -160,7 +160,8 @@ def run_query(query: Query, kb: KnowledgeBase, given: Mapping[str, Any] | None =
     values = query.bind(given or {})
     if query.kind == "sweep":
         return _run_sweep(query, kb, values, reforms, progress)
-    return _run_asp(query, kb, values)
+    from .reforms import apply_reforms
+    return _run_asp(query, apply_reforms(kb, tuple(query.reforms) + tuple(reforms)), values)
 
 
 def _run_sweep(query: Query, kb: KnowledgeBase, values: dict[str, Any], reforms: tuple[str, ...], progress):

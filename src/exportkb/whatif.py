@@ -268,8 +268,7 @@ class CaseComparison:
     atoms_added: list[str] = field(default_factory=list)
     rules_removed: list[str] = field(default_factory=list)  # ids of KB rules that fired only before
     rules_added: list[str] = field(default_factory=list)    # ... only after
-    proof_before: str = ""
-    proof_after: str = ""
+    rules_note: str = ""  # why the fired-rule diff is missing, when it is
 
 
 _ITEM_KEYS = ("eccn", "license_required", "license_required_enforced", "requirements", "exceptions_available",
@@ -323,31 +322,50 @@ def compare(cases: Sequence[Case], kb: KnowledgeBase | None = None, *, reform: s
     cache = ReformCache(kb, options)
     dets_before = determine(left, kb, (), options, cache=cache)
     dets_after = determine(right, kb, reforms, options, cache=cache)
-    out = []
+    out: list[CaseComparison] = []
+    sides: list[tuple[Case, Case]] = []
     for case, lc, rc, b, a in zip(cases, left, right, dets_before, dets_after):
         changes = diff(b, a)
         if not changes:
             continue
-        cmp = CaseComparison(case=case.case, source=case.source, before=labels[0], after=labels[1], changes=changes,
-                             atoms_removed=sorted(set(b.atoms) - set(a.atoms)),
-                             atoms_added=sorted(set(a.atoms) - set(b.atoms)))
-        if explain:
-            _explain(cmp, kb, cache, lc, rc, reform_names((), lc.reform), reform_names(reforms, rc.reform))
-        out.append(cmp)
+        out.append(CaseComparison(case=case.case, source=case.source, before=labels[0], after=labels[1],
+                                  changes=changes, atoms_removed=sorted(set(b.atoms) - set(a.atoms)),
+                                  atoms_added=sorted(set(a.atoms) - set(b.atoms))))
+        sides.append((lc, rc))
+    if explain and out:
+        _explain(out, sides, cache, reforms)
     return out
 
 
-def _explain(cmp: CaseComparison, kb: KnowledgeBase, cache: ReformCache, left: Case, right: Case,
-             left_reforms: tuple[str, ...], right_reforms: tuple[str, ...]) -> None:
-    """Fill in the fired-rule diff when the explanation API is installed; otherwise the atom diff stands alone."""
+def _explain(out: list[CaseComparison], sides: list[tuple[Case, Case]], cache: ReformCache,
+             reforms: Sequence[str]) -> None:
+    """Fill in the fired-rule diff when the explanation API is installed; otherwise the atom diff stands alone.
+
+    One recording run per side and combination of reforms (not per case): recording costs a grounding.
+    """
     try:
         from .explain.record import rules_fired  # the explanation API, built in src/exportkb/explain/
     except ImportError:
         return
-    before = {rid for rid, cases in rules_fired(cache.solver(left_reforms).kb, [left]).items() if left.case in cases}
-    after = {rid for rid, cases in rules_fired(cache.solver(right_reforms).kb, [right]).items() if right.case in cases}
-    cmp.rules_removed = sorted(before - after)
-    cmp.rules_added = sorted(after - before)
+    fired: list[dict[str, set[str]]] = [{}, {}]
+    try:
+        for side in (0, 1):
+            groups: dict[tuple[str, ...], list[Case]] = {}
+            for pair in sides:
+                c = pair[side]
+                groups.setdefault(reform_names(reforms if side else (), c.reform), []).append(c)
+            for names, cs in groups.items():
+                for rid, ids in rules_fired(cache.solver(names).kb, cs).items():
+                    for cid in ids:
+                        fired[side].setdefault(cid, set()).add(rid)
+    except Exception as exc:  # noqa: BLE001 - the optional explanation layer must not sink the comparison itself
+        for cmp in out:
+            cmp.rules_note = f"fired-rule diff unavailable ({type(exc).__name__}: {exc}); the atom diff is complete"
+        return
+    for cmp, (lc, rc) in zip(out, sides):
+        before, after = fired[0].get(lc.case, set()), fired[1].get(rc.case, set())
+        cmp.rules_removed = sorted(before - after)
+        cmp.rules_added = sorted(after - before)
 
 
 def comparisons_frame(comparisons: Iterable[CaseComparison]):
