@@ -36,10 +36,13 @@ def random_case(rng: random.Random, n: int, countries: list[str]) -> dict[str, A
         item = {"id": "weights", "kind": "model_weights",
                 "training_operations": rng.choice(["9e25", "1e26", "3e26", "5e24"]), "open_weights": rng.random() < 0.2}
     month = rng.randint(1, 12)
+    transaction = rng.choice(["export", "export", "reexport", "transfer_in_country"])
+    origin = {"export": "US", "reexport": "SG" if to != "SG" else "JP", "transfer_in_country": to}[transaction]
+    if transaction == "export" and to == "US":
+        transaction, origin = "reexport", "CA"
     return {
         "case": f"gen-{n}", "date": f"{rng.choice([2025, 2025, 2026])}-{month:02d}-{rng.randint(1, 28):02d}",
-        "transaction": rng.choice(["export", "export", "reexport", "transfer_in_country"]),
-        "from": "US", "to": to, "end_use": rng.choice(END_USES), "items": [item],
+        "transaction": transaction, "from": origin, "to": to, "end_use": rng.choice(END_USES), "items": [item],
         "parties": [{"id": "uc", "role": "ultimate_consignee", "country": to, "headquarters": hq,
                      "ultimate_parent_headquarters": parent, "distributor": rng.random() < 0.1,
                      "government_controlled": rng.random() < 0.1}],

@@ -193,6 +193,10 @@ def case_from_data(data: Any, kb: KnowledgeBase, source: str = "<data>", lines: 
     if not isinstance(data, dict):
         raise CaseError([FieldProblem(source, "", f"the document is a {type(data).__name__}, not a mapping",
                                       "write the case as keys and values (case:, date:, to:, items: ...)")])
+    text_problems = [FieldProblem(source, path, msg, fix, line=_line(lines, path), value=value, has_value=True)
+                     for path, value, msg, fix in _unusable_text(data, "")]
+    if text_problems:
+        raise CaseError(text_problems)
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:
@@ -217,6 +221,25 @@ def case_from_data(data: Any, kb: KnowledgeBase, source: str = "<data>", lines: 
     if problems:
         raise CaseError(problems)
     return case
+
+
+def _unusable_text(data: Any, path: str) -> Iterable[tuple[str, Any, str, str]]:
+    """Text clingo cannot carry faithfully: NUL ends a C string (so "a\\0b" and "a\\0c" would become
+    the same id "a"), and lone surrogates (possible through JSON "\\ud800") are not UTF-8."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            sub = f"{path}.{k}" if path else str(k)
+            yield from _unusable_text(k, sub)
+            yield from _unusable_text(v, sub)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _unusable_text(v, f"{path}[{i}]")
+    elif isinstance(data, str):
+        if "\x00" in data:
+            yield path, data, "contains a NUL character", "remove the NUL (\\u0000) from the text"
+        elif any("\ud800" <= ch <= "\udfff" for ch in data):
+            yield path, data, "contains a lone UTF-16 surrogate, which is not text", \
+                "write the character itself, or a valid surrogate pair in JSON"
 
 
 def _line(lines: dict[str, int], path: str) -> int | None:
@@ -266,6 +289,13 @@ def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
     enum("transaction", case.transaction, "transaction_kind", "transaction kind")
     country("from", case.from_)
     country("to", case.to)
+    # 15 CFR 734.13-734.16: an export or reexport crosses a border; a transfer (in-country) does not.
+    if case.transaction == "transfer_in_country" and case.from_ != case.to:
+        bad("from", case.from_, f"a transfer (in-country) happens within one country, but from is {case.from_} and to is {case.to}",
+            "give the same country in from and to, or use transaction: export / reexport")
+    if case.transaction in ("export", "reexport") and case.from_ == case.to:
+        bad("to", case.to, f"an {case.transaction} leaves the country it starts in, but from and to are both {case.to}",
+            "use transaction: transfer_in_country for a change of end user or end use within one country")
     enum("end_use", case.end_use, "end_use_value", "end use")
 
     seen: dict[str, int] = {}
