@@ -49,10 +49,17 @@ class CaseExplanations:
         self.program = explainer.program
         self.model = model
         self.case = model.case
+        self._attrs: dict = {}  # atom -> node text, shared by this case's proofs
 
     @cached_property
     def derivations(self) -> Derivations:
         return Derivations(self.program, self.model)
+
+    @cached_property
+    def queries(self):
+        """The case's answer set loaded once into clingo, for why-not analyses (built on first use)."""
+        from .whynot import ModelQueries
+        return ModelQueries(self.model.atoms)
 
     # ------------------------------------------------------------------ goals
     def resolve(self, goal: str | clingo.Symbol, item: str | None = None) -> tuple[clingo.Symbol, bool]:
@@ -86,15 +93,15 @@ class CaseExplanations:
         return self.why(atom) if holds else self.why_not(atom, depth if depth is not None else DEFAULT_WHY_NOT_DEPTH)
 
     def why(self, atom: clingo.Symbol) -> Proof:
-        b = ProofBuilder(self.kb, self.program, self.model)
+        b = ProofBuilder(self.kb, self.program, self.model, self._attrs)
         root = WhyBuilder(b, self.derivations).prove(atom)
         return self._proof("why", b, atom, True, root, None)
 
     def why_not(self, atom: clingo.Symbol, depth: int = DEFAULT_WHY_NOT_DEPTH) -> Proof:
         from .whynot import WhyNotBuilder
-        b = ProofBuilder(self.kb, self.program, self.model)
+        b = ProofBuilder(self.kb, self.program, self.model, self._attrs)
         why = WhyBuilder(b, self.derivations)
-        root = WhyNotBuilder(b, why).explain(atom, depth)
+        root = WhyNotBuilder(b, why, self.queries).explain(atom, depth)
         return self._proof("why_not", b, atom, False, root, depth)
 
     def determinations(self) -> list[Proof]:
@@ -105,7 +112,7 @@ class CaseExplanations:
         return [self.why(a) for a in atoms]
 
     def _display(self, atom: clingo.Symbol) -> str:
-        return ProofBuilder(self.kb, self.program, self.model).display(atom)
+        return ProofBuilder(self.kb, self.program, self.model, self._attrs).display(atom)
 
     def _proof(self, kind: str, b: ProofBuilder, atom: clingo.Symbol, holds: bool, root: str,
                depth: int | None) -> Proof:

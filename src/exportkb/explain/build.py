@@ -13,6 +13,8 @@ import clingo
 import clingo.ast as A
 import networkx as nx
 
+from dataclasses import dataclass
+
 from ..kb import KnowledgeBase
 from .fields import field_ref
 from .record import RecordedModel, RecordingProgram, RuleInfo
@@ -22,8 +24,29 @@ T = A.ASTType
 _BARE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 
 
-def _parts(term: clingo.Symbol | A.AST) -> tuple[str, list[Any]]:
-    """Name and arguments of a symbol or an AST term (arguments stay symbols or AST)."""
+@dataclass(frozen=True)
+class Pattern:
+    """An atom some of whose arguments are unknown (``None``), e.g. party_role(C, ?, ultimate_consignee)."""
+
+    name: str
+    args: tuple[clingo.Symbol | str, ...]  # a str is the name of an unknown (a variable of the KB literal)
+
+    @property
+    def ground(self) -> bool:
+        return all(isinstance(a, clingo.Symbol) for a in self.args)
+
+    def symbol(self) -> clingo.Symbol:
+        return clingo.Function(self.name, list(self.args))  # type: ignore[arg-type]
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}/{len(self.args)}"
+
+
+def _parts(term: "clingo.Symbol | A.AST | Pattern") -> tuple[str, list[Any]]:
+    """Name and arguments of a symbol, a pattern or an AST term (arguments stay symbols, names or AST)."""
+    if isinstance(term, Pattern):
+        return term.name, list(term.args)
     if isinstance(term, clingo.Symbol):
         return term.name, list(term.arguments)
     if term.ast_type == T.SymbolicTerm:
@@ -34,13 +57,20 @@ def _parts(term: clingo.Symbol | A.AST) -> tuple[str, list[Any]]:
 class ProofBuilder:
     """Accumulates one proof graph; a node per distinct statement (shared sub-proofs are one node)."""
 
-    def __init__(self, kb: KnowledgeBase, program: RecordingProgram, model: RecordedModel):
+    def __init__(self, kb: KnowledgeBase, program: RecordingProgram, model: RecordedModel,
+                 cache: dict | None = None):
         self.kb = kb
         self.program = program
         self.model = model
         self.case = model.case
         self.graph = nx.DiGraph()
         self._ids: dict[tuple, str] = {}
+        self._cache = cache if cache is not None else {}  # atom -> attrs, shared by the proofs of one case
+        self._key_text = str(clingo.String(model.key))
+        self._case_text = str(clingo.String(model.case.case))
+
+    def _rekey_text(self, text: str) -> str:
+        return text.replace(self._key_text, self._case_text)
 
     # ---------------------------------------------------------------- graph
     def node(self, key: tuple, **attrs: Any) -> tuple[str, bool]:
@@ -65,7 +95,9 @@ class ProofBuilder:
             if a.type == clingo.SymbolType.String:
                 s = self.case.case if a.string == self.model.key else a.string
                 return s
-            return str(rekey(a, self.model.key, self.case.case))
+            return self._rekey_text(str(a))
+        if isinstance(a, str):
+            return f"<{a.lstrip('_')}>"
         if a.ast_type == T.Variable:
             return f"<{a.name.lstrip('_')}>"
         return str(a)
@@ -89,8 +121,11 @@ class ProofBuilder:
     def full(self, term: clingo.Symbol | A.AST) -> str:
         """The atom as clingo text with the case id (what the checker grounds)."""
         if isinstance(term, clingo.Symbol):
-            return str(rekey(term, self.model.key, self.case.case))
-        return str(term).replace(f'"{self.model.key}"', clingo.String(self.case.case).__str__())
+            return self._rekey_text(str(term))
+        if isinstance(term, Pattern):
+            args = [self._rekey_text(str(a)) if isinstance(a, clingo.Symbol) else a for a in term.args]
+            return f"{term.name}({','.join(args)})" if args else term.name
+        return self._rekey_text(str(term))
 
     def statement(self, term: clingo.Symbol | A.AST) -> str:
         """Plain English from the predicate's ``%@`` template (the atom itself if there is none)."""
@@ -104,7 +139,11 @@ class ProofBuilder:
         return text
 
     def atom_attrs(self, term: clingo.Symbol | A.AST) -> dict[str, Any]:
-        return {"atom": self.full(term), "display": self.display(term), "statement": self.statement(term)}
+        got = self._cache.get(term)
+        if got is None:
+            got = self._cache[term] = {"atom": self.full(term), "display": self.display(term),
+                                       "statement": self.statement(term)}
+        return dict(got)
 
     @staticmethod
     def rule_attrs(info: RuleInfo) -> dict[str, Any]:
@@ -115,7 +154,7 @@ class ProofBuilder:
                 "index": info.index, "text": r.text}
 
     def subst_attrs(self, subst: dict[str, clingo.Symbol]) -> dict[str, str]:
-        return {k: str(rekey(v, self.model.key, self.case.case)) for k, v in subst.items()}
+        return {k: self._rekey_text(str(v)) for k, v in subst.items()}
 
     def field_attrs(self, sym_or_term: clingo.Symbol | A.AST) -> dict[str, Any] | None:
         name, args = _parts(sym_or_term)

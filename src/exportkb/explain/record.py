@@ -2,10 +2,11 @@
 
 For every KB rule ``H :- B.`` (statement number K) the recorder adds
 
-    __fired(K, H, (V1, ..., Vn)) :- B.
+    __fired(K, H, (V1, ..., Vn), (P1, ..., Pm)) :- B.
 
-where V1..Vn are the rule's global variables (anonymous ``_`` renamed so their
-values are kept). For every aggregate element ``T : Cond`` of such a rule it adds
+where V1..Vn are the rule's global variables (anonymous ``_`` outside negated
+literals renamed so their values are kept) and P1..Pm its positive body atoms
+(so the ground atoms a step rests on come from clingo, not from Python). For every aggregate element ``T : Cond`` of such a rule it adds
 ``__aggel(K, A, J, (T), (Globals), (Locals)) :- Cond, <the rule's positive atoms>.``
 and for every KB fact ``F.`` it adds ``__fact(K, F).`` The original KB is
 grounded unchanged beside these rules, so the model is clingo's own answer;
@@ -99,6 +100,8 @@ class Firing:
     index: int
     head: clingo.Symbol
     subst: tuple[tuple[str, clingo.Symbol], ...]
+    order: str = ""  # the substitution as text: the deterministic tie-break between instances
+    positives: tuple[clingo.Symbol, ...] = ()  # the ground positive body atoms, as clingo grounded them
 
     @property
     def mapping(self) -> dict[str, clingo.Symbol]:
@@ -133,6 +136,7 @@ class RecordingProgram:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self.aggel_globals: dict[tuple[int, int], tuple[str, ...]] = {}
+        self.aggregate_rules: set[int] = set()
         self.infos: list[RuleInfo] = [RuleInfo(k, r) for k, r in enumerate(kb.rules)]
         by_text: dict[str, list[int]] = {}
         for k, r in enumerate(kb.rules):
@@ -154,11 +158,13 @@ class RecordingProgram:
                 continue  # constraints or non-atom heads: nothing to conclude
             counter = [0]
             head = _name_anonymous(str(stmt.head), counter)
-            body = [_name_anonymous(str(b), counter) for b in stmt.body]
+            body = [_name_anonymous(t, counter) if not t.startswith("not ") else t for t in map(str, stmt.body)]
             gvars = tuple(dict.fromkeys(_text_vars(head) + [v for b in body for v in _text_vars(_outside_braces(b))]))
             info.global_vars = gvars
             info.head_text = head
-            lines.append(f"{FIRED}({k},{head},({','.join(gvars)}{',' if len(gvars) == 1 else ''})) :- {'; '.join(body)}.")
+            positives = [t for t, b in zip(body, stmt.body) if b.ast_type == T.Literal and b.sign == A.Sign.NoSign
+                         and b.atom.ast_type == T.SymbolicAtom]
+            lines.append(f"{FIRED}({k},{head},{_tuple(gvars)},{_tuple(positives)}) :- {'; '.join(body)}.")
             order.append(k)
         text = "\n".join(lines)
         parsed: list[A.AST] = []
@@ -192,6 +198,7 @@ class RecordingProgram:
                     evars = [v for v in el_vars if v not in info.global_vars]
                     gl = [v for v in info.global_vars if v in bound or v in el_vars]
                     self.aggel_globals[(k, a)] = tuple(gl)
+                    self.aggregate_rules.add(k)
                     terms = ",".join(str(t) for t in el.terms)
                     cond = [str(c) for c in el.condition] + positives
                     lines.append(f"{AGGEL}({k},{a},{jx},({terms},),({','.join(gl)},),({','.join(evars)},)) :- "
@@ -217,7 +224,11 @@ _ANON_RE = re.compile(r"(?<![A-Za-z0-9_'])_(?![A-Za-z0-9_'])")
 
 
 def _name_anonymous(text: str, counter: list[int]) -> str:
-    """Give each anonymous variable ``_`` (outside strings) a fresh name, so its value is recorded."""
+    """Give each anonymous variable ``_`` (outside strings) a fresh name, so its value is recorded.
+
+    Not applied to negated literals: there ``_`` is local to the negation
+    (``not item_kind(C, I, _)``: no kind at all), and naming it would make the rule unsafe.
+    """
     def fresh(_m):
         counter[0] += 1
         return f"_Anon{counter[0]}"
@@ -228,6 +239,11 @@ def _name_anonymous(text: str, counter: list[int]) -> str:
         out.append(st)
         out.append(_ANON_RE.sub(fresh, part))
     return "".join(out)
+
+
+def _tuple(items) -> str:
+    items = list(items)
+    return f"({','.join(items)}{',' if len(items) == 1 else ''})"
 
 
 def _outside_braces(text: str) -> str:
@@ -285,10 +301,11 @@ class Recorder:
         kb_facts: dict[clingo.Symbol, int] = {}
         recorded = []
         for sym in models[0]:
-            if sym.name.startswith("__"):
+            text = str(sym)  # one C call; reading name and arguments costs several
+            if text.startswith("__"):
                 recorded.append(sym)
                 continue
-            i = _case_index(sym, index)
+            i = _text_case_index(text, index)
             (shared if i is None else per_case[i]).add(sym)
         for sym in recorded:
             args = sym.arguments
@@ -297,8 +314,8 @@ class Recorder:
             elif sym.name == FIRED:
                 info = self.program.infos[args[0].number]
                 subst = tuple(zip(info.global_vars, args[2].arguments))
-                f = Firing(args[0].number, args[1], subst)
-                i = _case_index(args[1], index)
+                f = Firing(args[0].number, args[1], subst, str(args[2]), tuple(args[3].arguments))
+                i = _text_case_index(str(args[1]), index)
                 if i is None:  # a derived atom without the case key: shared by all cases of the chunk
                     for d in firings:
                         d.setdefault(args[1], []).append(f)
@@ -312,7 +329,7 @@ class Recorder:
                     d.setdefault((args[0].number, args[1].number, gl), []).append((args[3], args[5]))
         for d in firings:
             for lst in d.values():
-                lst.sort(key=lambda f: (f.index, str(f.subst)))
+                lst.sort(key=lambda f: (f.index, f.order))
         return [RecordedModel(case=c, key=k, atoms=per_case[i] | shared, firings=firings[i], kb_facts=kb_facts,
                               inputs=inputs[i], agg_elements=aggs[i])
                 for i, (c, k) in enumerate(zip(cases, keys))]
@@ -324,6 +341,15 @@ def _case_index(sym: clingo.Symbol, index: dict[str, int]) -> int | None:
         if a.type == clingo.SymbolType.String:
             return index.get(a.string)
     return None
+
+
+def _text_case_index(text: str, index: dict[str, int]) -> int | None:
+    """The case of an atom printed as text: its first argument is the case key string "#n"."""
+    open_ = text.find("(")
+    if open_ < 0 or not text.startswith('"#', open_ + 1):
+        return None
+    close = text.find('"', open_ + 2)
+    return index.get(text[open_ + 2:close]) if close > 0 else None
 
 
 def _first_key(tup: clingo.Symbol, index: dict[str, int]) -> int | None:

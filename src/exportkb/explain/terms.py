@@ -133,3 +133,15 @@ def instantiate(c: tuple, subst: Mapping[str, clingo.Symbol]) -> clingo.Symbol:
     if k == "f":
         return clingo.Function(c[1], [instantiate(a, subst) for a in c[2]])
     return clingo.parse_term(str(substitute(c[1], subst)))
+
+
+def substitute_text(text: str, subst: Mapping[str, clingo.Symbol]) -> str:
+    """*text* (a literal as clingo prints it) with its variables (outside strings) replaced by values."""
+    def one(part: str) -> str:
+        return _VAR.sub(lambda m: str(subst[m.group(1)]) if m.group(1) in subst else m.group(1), part)
+    parts = _STRING.split(text)
+    strings = _STRING.findall(text)
+    out = [one(parts[0])]
+    for st, part in zip(strings, parts[1:]):
+        out += [st, one(part)]
+    return "".join(out)

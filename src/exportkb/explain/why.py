@@ -23,7 +23,7 @@ import clingo.ast as A
 
 from .build import ProofBuilder
 from .record import Firing, RecordedModel, RecordingProgram
-from .terms import evaluate, instantiate, substitute
+from .terms import evaluate, instantiate, substitute_text
 
 T = A.ASTType
 INF = float("inf")
@@ -44,6 +44,7 @@ class Derivations:
         self.program = program
         self.model = model
         self._bodies: dict[Firing, GroundBody] = {}
+        self._deps: dict[Firing, tuple[clingo.Symbol, ...]] = {}
         self.level: dict[clingo.Symbol, float] = {}
         self.best: dict[clingo.Symbol, Firing] = {}
         self._compute()
@@ -53,6 +54,20 @@ class Derivations:
         if b is None:
             b = self._bodies[f] = self._ground_body(f)
         return b
+
+    def deps(self, f: Firing) -> tuple[clingo.Symbol, ...]:
+        """The atoms a firing's positive body (and its aggregates) rest on — all levels need."""
+        d = self._deps.get(f)
+        if d is None:
+            out = list(f.positives)
+            if f.index in self.program.aggregate_rules:
+                info = self.program.infos[f.index]
+                for a, cl in enumerate(info.compiled):
+                    if cl.kind == "aggregate":
+                        for _, pos, _neg in self.aggregate_elements(f, a):
+                            out.extend(pos)
+            d = self._deps[f] = tuple(out)
+        return d
 
     def _ground_body(self, f: Firing) -> GroundBody:
         info = self.program.infos[f.index]
@@ -67,11 +82,11 @@ class Derivations:
                     deps.append(sym)
             elif cl.kind == "aggregate":
                 elems = self.aggregate_elements(f, a)
-                lits.append(("aggregate", sign, (str(substitute(cl.ast, subst)), elems)))
+                lits.append(("aggregate", sign, (substitute_text(cl.text, subst), elems)))
                 for _, pos, _neg in elems:
                     deps.extend(pos)
             else:
-                lits.append((cl.kind, sign, str(substitute(cl.ast, subst))))
+                lits.append((cl.kind, sign, substitute_text(cl.text, subst)))
         return GroundBody(tuple(lits), tuple(deps))
 
     def aggregate_elements(self, f: Firing, a: int) -> list[tuple[str, list[clingo.Symbol], list[clingo.Symbol]]]:
@@ -109,7 +124,7 @@ class Derivations:
             level[a] = 0
         for a in m.kb_facts:
             level.setdefault(a, 0)
-        pending = [(h, f, self.body(f).positive_deps) for h, fs in m.firings.items()
+        pending = [(h, f, self.deps(f)) for h, fs in m.firings.items()
                    if h not in level for f in fs]
         changed = True
         while changed:
