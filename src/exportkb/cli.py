@@ -162,6 +162,7 @@ from .cli_batch import batch as _batch  # noqa: E402
 main.add_command(_batch)
 from .cli_whatchange import counterfactual as _counterfactual; main.add_command(_counterfactual)  # noqa: E402,E702
 from .cli_explain import explain as _explain; main.add_command(_explain)  # noqa: E402,E702
+from .cli_explain import verify as _verify; main.add_command(_verify)  # noqa: E402,E702
 from .cli_lint import lint as _lint; main.add_command(_lint)  # noqa: E402,E702
 from .cli_whatif import compare as _cmp, query as _query, whatif as _whatif; [main.add_command(c) for c in (_whatif, _cmp, _query)]  # noqa: E402,E702
 
