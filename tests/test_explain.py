@@ -96,3 +96,55 @@ def test_cli_explain_all_and_errors():
     assert res.exit_code == 2 and "Traceback" not in res.output
     res = runner.invoke(main, ["explain", str(WE01), "--why", "license_required(gpus"])
     assert res.exit_code == 2
+
+
+def test_json_matches_the_published_schema(we01, kb):
+    jsonschema = pytest.importorskip("jsonschema")
+    from exportkb.explain.proof import load_schema
+    schema = load_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    proofs = we01.determinations() + [we01.explain("ACM", item="gpus")]
+    for p in proofs:
+        jsonschema.validate(p.to_json(), schema)
+    bad = proofs[0].to_json()
+    bad["nodes"][0]["kind"] = "guess"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+def test_graph_renderings_name_every_node(we01, fmt):
+    proof = we01.explain("license_required(gpus)")
+    out = proof.render(fmt)
+    for n in proof.graph.nodes:
+        assert n in out
+    assert out.count("-->" if fmt == "mermaid" else "->") >= proof.graph.number_of_edges()
+
+
+def test_why_not_names_the_failed_condition(kb, explainer):
+    case = load_case(CASES / "aia" / "aia-we02-parent-outside.yaml", kb)
+    proof = explainer.case(case).explain("AIA", item="gpus", mode="why_not")
+    assert proof.kind == "why_not" and not proof.holds
+    attempts = [n for n in proof.children(proof.root) if proof.node(n)["kind"] == "attempt"]
+    # every KB rule that concludes exception_available(_, _, aia) is examined
+    heads = {r.id for r in kb.rules if r.head == "exception_available/3" and not r.is_fact and ",aia)" in r.text.split(":-")[0]}
+    assert {proof.node(a)["rule"]["id"] for a in attempts} == heads
+    for a in attempts:
+        assert proof.children(a), "each attempt names at least one failed condition"
+    # the regulation's reason (740.27(a): parent headquartered outside the allies) is a blocked negation
+    blocked = [n for n in proof.walk() if proof.node(n)["kind"] == "negation_fails"]
+    assert blocked and all(proof.children(b) for b in blocked)
+    assert "parties[0].ultimate_parent_headquarters" in proof.case_fields()
+
+
+def test_cli_why_not_and_verify_round_trip(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["explain", str(WE01), "--why-not", "ACM", "--item", "gpus", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    path = tmp_path / "proof.json"
+    path.write_text(res.output)
+    res = runner.invoke(main, ["verify", str(path)])
+    assert res.exit_code == 0 and res.output.startswith("valid"), res.output
+    path.write_text(res.output.replace("valid", "{"))
+    res = runner.invoke(main, ["verify", str(path)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
