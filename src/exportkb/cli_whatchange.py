@@ -1,0 +1,86 @@
+"""`exportkb counterfactual`: what would have to change in a case for one determination to flip.
+
+A thin shell over :mod:`exportkb.counterfactual`. `exportkb.cli` is imported
+inside the command (it registers this module at its own bottom, so a
+top-level import would be circular).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import ExportKBError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.command("counterfactual", context_settings=CONTEXT)
+@click.argument("case_path", metavar="CASE")
+@click.option("--goal", required=True,
+              help="The determination to make true: `[not] predicate(args)`, e.g. 'exception_available(aia)' "
+                   "with --item, or 'not license_required(gpus)'.")
+@click.option("--item", "item", help="Item id, inserted as the goal's first argument.")
+@click.option("--max-changes", type=int, default=3, show_default=True,
+              help="At most this many fields may change (0 or less: no bound).")
+@click.option("--levels", type=int, default=1, show_default=True,
+              help="1: the optimal change sets; 2: also the next-best that are not supersets of them; ...")
+@click.option("--field", "fields", multiple=True,
+              help="Only change these fields (path or pattern, e.g. 'parties[*].country', 'usage_this_year.*'). Repeatable.")
+@click.option("--keep", multiple=True, help="Never change these fields (path or pattern). Repeatable.")
+@click.option("--allow-out-of-scope", is_flag=True,
+              help="Also count changes that take the case outside the KB's scope (e.g. a date before the rule).")
+@click.option("--space", "space_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Change-space YAML (default: the shipped encodings/change_space.yaml).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds of solving per level.")
+@click.pass_context
+def counterfactual(ctx: click.Context, case_path: str, goal: str, item: str | None, max_changes: int,
+                   levels: int, fields: tuple[str, ...], keep: tuple[str, ...], allow_out_of_scope: bool,
+                   space_path: Path | None, fmt: str, time_limit: float) -> None:
+    """The smallest sets of changes to CASE that make GOAL hold, found by clingo (#minimize, optN).
+
+    Each change set is re-solved with the ordinary solver ("verified"). Exit 0 when change sets
+    were found (or the goal already holds), 1 when no change within the declared space flips it.
+
+    \b
+    Examples:
+      exportkb counterfactual tests/cases/aia/aia-we02-parent-outside.yaml --item gpus --goal 'exception_available(aia)'
+      exportkb counterfactual case.yaml --goal 'not license_required(gpus)' --keep date --levels 2 --format json
+    """
+    from .cli import get_kb, load_cases
+    from .counterfactual import (ChangeSpace, CounterfactualOptions, Counterfactuals, load_space,
+                                 parse_goal)
+    if levels < 1:
+        raise ExportKBError(f"--levels {levels}: must be at least 1 (fix: --levels 1 for the optimal sets)")
+    kb = get_kb(ctx)
+    cases = load_cases(kb, (case_path,))
+    if len(cases) != 1:
+        raise ExportKBError(f"{case_path}: names {len(cases)} case files; counterfactual takes one (fix: name one file)")
+    case = cases[0]
+    parsed = parse_goal(goal, kb, case, item=item)
+    space = ChangeSpace(kb, load_space(space_path)) if space_path else None
+    opts = CounterfactualOptions(max_changes=max_changes if max_changes > 0 else None, levels=levels,
+                                 fields=list(fields) or None, keep=list(keep),
+                                 allow_out_of_scope=allow_out_of_scope, time_limit=time_limit)
+    result = Counterfactuals(kb, space=space).search(case, parsed, opts)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(result, case.source))
+    sys.exit(0 if result.change_sets or result.goal_holds_already else 1)
+
+
+def render_text(result, source: str) -> str:
+    """Plain text for a terminal: one block per change set, fields with their file:line."""
+    lines = [f"case {result.case}: goal {result.goal}", result.message]
+    for n, cs in enumerate(result.change_sets, 1):
+        tag = "optimal" if cs.level == 1 else f"level {cs.level}"
+        ok = "verified by the ordinary solver" if cs.verified else "NOT confirmed by the ordinary solver"
+        lines.append(f"\n{n}. {tag}, {cs.cost} change(s), {ok}")
+        for ch in cs.changes:
+            where = f"{source}:{ch.line}" if ch.line else source
+            lines.append(f"   - {ch}   [{where}]")
+    return "\n".join(lines)
