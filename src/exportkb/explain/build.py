@@ -149,9 +149,9 @@ class ProofBuilder:
     def rule_attrs(info: RuleInfo) -> dict[str, Any]:
         r = info.rule
         if r is None:
-            return {"id": "", "cite": "", "source": "", "reads": "", "file": "", "line": None, "index": info.index}
+            return {"id": "", "cite": "", "source": "", "reads": "", "file": "", "line": None}
         return {"id": r.id, "cite": r.cite, "source": r.source, "reads": r.reads, "file": r.file, "line": r.line,
-                "index": info.index, "text": r.text}
+                "text": r.text}
 
     def subst_attrs(self, subst: dict[str, clingo.Symbol]) -> dict[str, str]:
         return {k: self._rekey_text(str(v)) for k, v in subst.items()}

@@ -108,18 +108,89 @@ class Firing:
         return dict(self.subst)
 
 
-@dataclass
-class RecordedModel:
-    """One case's answer set with the recorded derivation steps."""
+_TOKEN_RE = re.compile(r'(?:[^\s"]|"(?:[^"\\]|\\.)*")+')
+_FIRED_RE = re.compile(r'^__fired\((\d+),[^(,)]*(?:\("(#\d+)")?')
 
-    case: Case
-    key: str                                   # the internal case key in the atoms
-    atoms: set[clingo.Symbol]                  # the case's atoms plus the shared KB atoms
-    firings: dict[clingo.Symbol, list[Firing]]  # head atom -> rule instances concluding it
-    kb_facts: dict[clingo.Symbol, int]          # KB fact atom -> statement index
-    inputs: set[clingo.Symbol]                  # the case facts (built by facts.py)
-    agg_elements: dict[tuple, list[tuple[clingo.Symbol, clingo.Symbol]]] = field(default_factory=dict)
-    # (K, A, globals tuple) -> [(element terms tuple, locals tuple)]
+
+def _parse(text: str) -> clingo.Symbol:
+    return clingo.parse_term(text)
+
+
+class _ChunkData:
+    """What the cases of one grounding share: the KB's own atoms and facts, parsed on first use."""
+
+    def __init__(self, program: "RecordingProgram", shared: list[str], fact_texts: list[str],
+                 shared_fired: list[str]):
+        self.program = program
+        self._shared, self._facts, self._fired = shared, fact_texts, shared_fired
+
+    @cached_property
+    def atoms(self) -> set[clingo.Symbol]:
+        return {_parse(t) for t in self._shared}
+
+    @cached_property
+    def kb_facts(self) -> dict[clingo.Symbol, int]:
+        out: dict[clingo.Symbol, int] = {}
+        for t in self._facts:
+            sym = _parse(t)
+            out.setdefault(sym.arguments[1], sym.arguments[0].number)
+        return out
+
+    @cached_property
+    def firings(self) -> list["Firing"]:
+        return [_firing(self.program, _parse(t)) for t in self._fired]
+
+
+def _firing(program: "RecordingProgram", sym: clingo.Symbol) -> "Firing":
+    args = sym.arguments
+    info = program.infos[args[0].number]
+    return Firing(args[0].number, args[1], tuple(zip(info.global_vars, args[2].arguments)), str(args[2]),
+                  tuple(args[3].arguments))
+
+
+class RecordedModel:
+    """One case's answer set with the recorded derivation steps.
+
+    The solver's answer is kept as text and turned into clingo symbols only when
+    a proof asks for it (``atoms``, ``firings``): recording many cases stays
+    cheap, and only the cases explained pay for building their proofs.
+    """
+
+    def __init__(self, case: Case, key: str, inputs: set[clingo.Symbol], texts: list[str], fired: list[str],
+                 chunk: _ChunkData, agg_elements: dict[tuple, list[tuple[clingo.Symbol, clingo.Symbol]]]):
+        self.case = case
+        self.key = key                  # the internal case key in the atoms ("#n")
+        self.inputs = inputs            # the case facts (built by facts.py)
+        self._texts = texts
+        self._fired = fired
+        self._chunk = chunk
+        self.agg_elements = agg_elements  # (K, A, globals tuple) -> [(element terms tuple, locals tuple)]
+
+    @cached_property
+    def atoms(self) -> set[clingo.Symbol]:
+        """The case's atoms plus the KB's own atoms (the whole answer set as it concerns this case)."""
+        return {_parse(t) for t in self._texts} | self._chunk.atoms
+
+    @property
+    def kb_facts(self) -> dict[clingo.Symbol, int]:
+        """KB fact atom -> index of its statement in KnowledgeBase.rules."""
+        return self._chunk.kb_facts
+
+    @cached_property
+    def firings(self) -> dict[clingo.Symbol, list["Firing"]]:
+        """Head atom -> the rule instances that concluded it, in rule order then substitution text."""
+        out: dict[clingo.Symbol, list[Firing]] = {}
+        for f in [_firing(self._chunk.program, _parse(t)) for t in self._fired] + self._chunk.firings:
+            out.setdefault(f.head, []).append(f)
+        for lst in out.values():
+            lst.sort(key=lambda f: (f.index, f.order))
+        return out
+
+    def fired_rule_indices(self) -> set[int]:
+        """Which rules fired for this case, read from the answer's text without building symbols."""
+        out = {int(m.group(1)) for m in map(_FIRED_RE.match, self._fired) if m}
+        out |= {f.index for f in self._chunk.firings} if self._chunk._fired else set()
+        return out
 
     def holds(self, atom: clingo.Symbol) -> bool:
         return atom in self.atoms
@@ -174,6 +245,10 @@ class RecordingProgram:
         for k, st in zip(order, fired):
             self.infos[k].recording = st
         self.extra.extend(self._aggregate_rules(order))
+        signatures = {r.head for r in kb.rules if r.head} | set(kb.inputs) | {f"{FIRED}/4", f"{FACT}/2", f"{AGGEL}/6"}
+        shows: list[A.AST] = []
+        A.parse_string("\n".join(f"#show {sig}." for sig in sorted(signatures)), shows.append)
+        self.extra.extend(shows)  # the whole answer set is shown, so it can be read as one string
         self.by_signature: dict[str, list[RuleInfo]] = {}
         for k in order:
             info = self.infos[k]
@@ -288,59 +363,38 @@ class Recorder:
                     backend.add_rule([backend.add_atom(sym)])
         ctl.ground([("base", [])])
         ctl.configuration.solve.models = 2
-        models: list[list[clingo.Symbol]] = []
-        ctl.solve(on_model=lambda m: models.append(m.symbols(atoms=True)))
+        models: list[str] = []
+        ctl.solve(on_model=lambda m: models.append(str(m)))  # the whole answer as one string: one C call
         if len(models) != 1:
             raise SolveError(f"recording {len(cases)} case(s) (first: {cases[0].case!r}) gave {len(models)} answer sets; "
                              "the KB must be stratified with one answer per case — run `exportkb lint`")
         index = {k: i for i, k in enumerate(keys)}
-        shared: set[clingo.Symbol] = set()
-        per_case: list[set[clingo.Symbol]] = [set() for _ in cases]
-        firings: list[dict] = [{} for _ in cases]
+        shared: list[str] = []
+        facts: list[str] = []
+        shared_fired: list[str] = []
+        texts: list[list[str]] = [[] for _ in cases]
+        fired: list[list[str]] = [[] for _ in cases]
         aggs: list[dict] = [{} for _ in cases]
-        kb_facts: dict[clingo.Symbol, int] = {}
-        recorded = []
-        for sym in models[0]:
-            text = str(sym)  # one C call; reading name and arguments costs several
+        for text in _TOKEN_RE.findall(models[0]):
             if text.startswith("__"):
-                recorded.append(sym)
+                if text.startswith(FIRED + "("):
+                    m = _FIRED_RE.match(text)
+                    i = index.get(m.group(2)) if m and m.group(2) else None
+                    (shared_fired if i is None else fired[i]).append(text)
+                elif text.startswith(FACT + "("):
+                    facts.append(text)
+                elif text.startswith(AGGEL + "("):
+                    sym = _parse(text)
+                    args = sym.arguments
+                    i = _first_key(args[4], index)
+                    for d in (aggs if i is None else [aggs[i]]):
+                        d.setdefault((args[0].number, args[1].number, args[4]), []).append((args[3], args[5]))
                 continue
             i = _text_case_index(text, index)
-            (shared if i is None else per_case[i]).add(sym)
-        for sym in recorded:
-            args = sym.arguments
-            if sym.name == FACT:
-                kb_facts.setdefault(args[1], args[0].number)
-            elif sym.name == FIRED:
-                info = self.program.infos[args[0].number]
-                subst = tuple(zip(info.global_vars, args[2].arguments))
-                f = Firing(args[0].number, args[1], subst, str(args[2]), tuple(args[3].arguments))
-                i = _text_case_index(str(args[1]), index)
-                if i is None:  # a derived atom without the case key: shared by all cases of the chunk
-                    for d in firings:
-                        d.setdefault(args[1], []).append(f)
-                else:
-                    firings[i].setdefault(args[1], []).append(f)
-            elif sym.name == AGGEL:
-                gl = args[4]
-                i = _first_key(gl, index)
-                targets = aggs if i is None else [aggs[i]]
-                for d in targets:
-                    d.setdefault((args[0].number, args[1].number, gl), []).append((args[3], args[5]))
-        for d in firings:
-            for lst in d.values():
-                lst.sort(key=lambda f: (f.index, f.order))
-        return [RecordedModel(case=c, key=k, atoms=per_case[i] | shared, firings=firings[i], kb_facts=kb_facts,
-                              inputs=inputs[i], agg_elements=aggs[i])
+            (shared if i is None else texts[i]).append(text)
+        chunk = _ChunkData(self.program, shared, facts, shared_fired)
+        return [RecordedModel(c, k, inputs[i], texts[i], fired[i], chunk, aggs[i])
                 for i, (c, k) in enumerate(zip(cases, keys))]
-
-
-def _case_index(sym: clingo.Symbol, index: dict[str, int]) -> int | None:
-    if sym.type == clingo.SymbolType.Function and sym.arguments:
-        a = sym.arguments[0]
-        if a.type == clingo.SymbolType.String:
-            return index.get(a.string)
-    return None
 
 
 def _text_case_index(text: str, index: dict[str, int]) -> int | None:
@@ -364,9 +418,8 @@ def rules_fired(kb: KnowledgeBase, cases: Iterable[Case], recorder: Recorder | N
     rec = recorder or Recorder(kb)
     out: dict[str, set[str]] = {r.id: set() for r in kb.rules if not r.is_fact}
     for model in rec.record_many(list(cases)):
-        for firings in model.firings.values():
-            for f in firings:
-                rule = rec.program.infos[f.index].rule
-                if rule is not None:
-                    out.setdefault(rule.id, set()).add(model.case.case)
+        for k in model.fired_rule_indices():
+            rule = rec.program.infos[k].rule
+            if rule is not None:
+                out.setdefault(rule.id, set()).add(model.case.case)
     return out
