@@ -290,12 +290,12 @@ def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
     country("from", case.from_)
     country("to", case.to)
     # 15 CFR 734.13-734.16: an export or reexport crosses a border; a transfer (in-country) does not.
-    if case.transaction == "transfer_in_country" and case.from_ != case.to:
-        bad("from", case.from_, f"a transfer (in-country) happens within one country, but from is {case.from_} and to is {case.to}",
+    if case.transaction in ("transfer_in_country", "service") and case.from_ != case.to:
+        bad("from", case.from_, f"a {case.transaction} happens within one country, but from is {case.from_} and to is {case.to}",
             "give the same country in from and to, or use transaction: export / reexport")
     if case.transaction in ("export", "reexport") and case.from_ == case.to:
         bad("to", case.to, f"an {case.transaction} leaves the country it starts in, but from and to are both {case.to}",
-            "use transaction: transfer_in_country for a change of end user or end use within one country")
+            "use transaction: transfer_in_country (a change of end user or end use within one country) or service (e.g. IaaS provided within one country)")
     enum("end_use", case.end_use, "end_use_value", "end use")
 
     seen: dict[str, int] = {}

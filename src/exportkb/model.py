@@ -80,7 +80,7 @@ class Case(_Strict):
     case: str = Field(min_length=1, description="Case id, unique within a suite.")
     title: str = ""
     date: dt.date = Field(description="Transaction date (ISO 8601); selects the rules in force.")
-    transaction: str = Field("export", description="export | reexport | transfer_in_country")
+    transaction: str = Field("export", description="export | reexport | transfer_in_country | service (an activity within one country that moves no item, e.g. IaaS in the U.S.)")
     from_: str = Field("US", alias="from", description="Country of export or reexport.")
     to: str = Field(description="Destination country.")
     end_use: Optional[str] = Field(None, description="ai_model_training | development | production | storage | datacenter_services | other")
