@@ -199,6 +199,11 @@ class Solver:
         det.obligations.sort()
         det.atoms = sorted(texts)
         det.dates = dict(sorted(det.dates.items()))
+        # The model's atom order depends on grounding (chunk composition, engine): sort every
+        # list and mapping so the JSON of a case never depends on what it was solved with.
+        det.notes.sort()
+        det.out_of_scope.sort()
+        det.figures = {k: dict(sorted(v.items())) if isinstance(v, dict) else v for k, v in sorted(det.figures.items())}
         return det
 
 
