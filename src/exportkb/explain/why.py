@@ -22,6 +22,7 @@ import clingo
 import clingo.ast as A
 
 from .build import ProofBuilder
+from .goals import ExplainError
 from .record import Firing, RecordedModel, RecordingProgram
 from .terms import evaluate, instantiate, substitute_text
 
@@ -216,7 +217,7 @@ class WhyBuilder:
                             order += 1
                 b.link(nid, aid, i, "body", lit_text)
             else:
-                raise ValueError(f"rule {info.rule.id if info.rule else info.index}: body literal {lit_text} "
+                raise ExplainError(f"rule {info.rule.id if info.rule else info.index}: body literal {lit_text} "
                                  "is outside the fragment explanations support")
         return nid
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import clingo
 
 from .build import Pattern, ProofBuilder
+from .goals import ExplainError
 from .record import RuleInfo
 from .terms import instantiate, substitute_text
 from .why import WhyBuilder
@@ -59,6 +60,7 @@ class ModelQueries:
     """
 
     def __init__(self, atoms: set[clingo.Symbol]):
+        self.atoms = atoms
         self.ctl = clingo.Control(["--warn=none"], logger=lambda code, msg: None)
         with self.ctl.backend() as backend:
             for sym in atoms:
@@ -78,7 +80,12 @@ class ModelQueries:
         with self.ctl.backend() as backend:
             for f in facts:
                 backend.add_rule([backend.add_atom(clingo.Function(goal, f.arguments))])
-        self.ctl.ground([(part, [])])
+        try:
+            self.ctl.ground([(part, [])])
+        except RuntimeError:
+            self.__init__(self.atoms)  # a failed grounding leaves the control unusable
+            raise ExplainError("the why-not analysis program could not be grounded (a bug in exportkb: "
+                               "please report it with the case):\n" + text) from None
         found: dict[tuple[int, int], set[tuple]] = {}
         for sa in self.ctl.symbolic_atoms.by_signature(try_, 3):
             a = sa.symbol.arguments
@@ -189,9 +196,9 @@ class WhyNotBuilder:
                 constraints.append(str(h))
         compiled = info.compiled
         texts = [cl.text for cl in compiled]
-        rule_vars = set(_vars(info.head_text))
+        rule_vars = set(_vars(info.head_text))  # global variables: outside aggregate elements
         for t in texts:
-            rule_vars |= set(_vars(t))
+            rule_vars |= set(_vars(_outside_braces(t)))
         done: set[str] = set(bound)
         steps: list[list[str]] = [list(dict.fromkeys(bound))]
         order: list[int] = []
@@ -205,12 +212,12 @@ class WhyNotBuilder:
                     break
             if pick is None:
                 j = remaining[0]
-                pick = (j, set(_vars(texts[j])))
+                pick = (j, set(_vars(_outside_braces(texts[j]))))
             j, binds = pick
             remaining.remove(j)
             order.append(j)
             done |= binds
-            steps.append(steps[-1] + [v for v in _vars(texts[j]) if v in binds and v not in steps[-1]])
+            steps.append(steps[-1] + [v for v in _vars(_outside_braces(texts[j])) if v in binds and v not in steps[-1]])
         return _Plan(info, positions, order, steps, constraints)
 
     def _failures(self, goal: Pattern, plans: list[_Plan]) -> dict[int, list[tuple[int, dict]]]:
@@ -270,13 +277,18 @@ def _ready(cl, text: str, done: set[str], rule_vars: set[str]) -> tuple[bool, se
             return True, {m.group(1)}
         return False, set()
     if cl.kind == "aggregate":
-        outside = set(_vars(re.sub(r"\{[^{}]*\}", "{}", _STRING_RE.sub('""', text))))
+        outside = set(_vars(_outside_braces(text)))
         inner = (vs - outside) & rule_vars
         m = _ASSIGN.match(text)
         binder = {m.group(1)} if m and m.group(1) not in done else set()
         need = (inner | outside) - binder
         return (need <= done, binder)
     return vs <= done, set()
+
+
+def _outside_braces(text: str) -> str:
+    """A literal's text without aggregate elements (their variables are local to the aggregate)."""
+    return re.sub(r"\{[^{}]*\}", "{}", _STRING_RE.sub('""', text))
 
 
 def _head_arg_texts(info: RuleInfo) -> list[str]:
