@@ -148,3 +148,13 @@ def test_cli_why_not_and_verify_round_trip(tmp_path):
     path.write_text(res.output.replace("valid", "{"))
     res = runner.invoke(main, ["verify", str(path)])
     assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_explain_determination_covers_what_the_solver_determined(kb, solver):
+    from exportkb.explain import DETERMINATIONS, explain_determination
+    case = load_case(CASES / "aia" / "aia-we03-253m.yaml", kb)
+    det = solver.determine(case)
+    expected = sorted(a for a in det.atoms if a.split("(")[0] in DETERMINATIONS)
+    proofs = explain_determination(kb, case)
+    assert sorted(p.atom for p in proofs) == expected
+    assert all(p.holds and p.kind == "why" for p in proofs)
