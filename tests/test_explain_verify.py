@@ -198,3 +198,19 @@ def test_rejects_failed_condition_that_holds(kb, explainer):
         if checker.check(bad):
             return
     pytest.fail("moving the failed condition to any other literal went unnoticed")
+
+
+def test_rejects_program_text_smuggled_into_a_proof(kb, explainer):
+    case = load_case(CASES / "aia" / "aia-we01-germany.yaml", kb)
+    proof = explainer.case(case).explain("exception_available(gpus, acm)", mode="why_not")
+    bad = _copy(proof)
+    # claim that AIA (which IS available) is not, hiding the claim behind an extra `#false` condition
+    bad.node(bad.root)["atom"] = 'exception_available("aia-we01-germany","gpus",aia), #false'
+    problems = Checker(kb, case).check(bad)
+    assert any("not a single condition" in p for p in problems), problems
+    bad = _copy(we_proof := explainer.case(case).explain("license_required(gpus)"))
+    n = next(x for x in bad.walk() if bad.node(x)["kind"] == "derived" and bad.node(x).get("substitution"))
+    var = next(iter(bad.node(n)["substitution"]))
+    bad.node(n)["substitution"] = dict(bad.node(n)["substitution"], **{var: '"x"). p :- q('})
+    assert Checker(kb, case).check(bad)
+    assert Checker(kb, case).check(_copy(we_proof)) == []

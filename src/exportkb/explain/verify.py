@@ -138,7 +138,8 @@ class Checker:
             ast = None
             if text is not None:
                 out: list[A.AST] = []
-                A.parse_string(_substitute_text(text, subst or {}), out.append)
+                safe = {k: _safe_value(v) for k, v in (subst or {}).items()}
+                A.parse_string(_substitute_text(text, safe), out.append)
                 ast = next((s for s in out if s.ast_type == A.ASTType.Rule), None)
             self._parsed[key] = ast
         return self._parsed[key]
@@ -204,7 +205,7 @@ class Checker:
             problems.append(f"{nid}: {n['atom']} is claimed absent but holds")
 
     def _check_comparison(self, proof, nid, n, problems, checks):
-        checks.append(_Check(nid, n["value"], bool(n.get("holds")), "comparison"))
+        checks.append(_Check(nid, _safe_condition(n["value"]), bool(n.get("holds")), n.get("kind", "condition")))
 
     _check_aggregate = _check_comparison
 
@@ -267,7 +268,7 @@ class Checker:
             problems.append(f"{nid}: more supporting steps than {rid} has body literals")
 
     def _check_not_derived(self, proof, nid, n, problems, checks):
-        checks.append(_Check(nid, n["atom"], False, "atom claimed not to hold"))
+        checks.append(_Check(nid, _safe_condition(n["atom"], atom_only=True), False, "atom claimed not to hold"))
         name, arity = _signature(n["atom"])
         reason = n.get("reason")
         if reason == "not_stated" and f"{name}/{arity}" not in self.kb.inputs:
@@ -366,6 +367,28 @@ class Checker:
             self._ctl = None  # a failed grounding leaves the control unusable: start afresh next time
             return None
         return {sa.symbol.arguments[0].number for sa in self._ctl.symbolic_atoms.by_signature(ok, 1) if sa.is_fact}
+
+
+def _safe_value(text: str) -> str:
+    """A substitution value from the proof file, as one well-formed clingo term (never program text)."""
+    return str(clingo.parse_term(text))
+
+
+def _safe_condition(text: str, atom_only: bool = False) -> str:
+    """A condition from the proof file, re-printed by clingo after checking it is exactly one literal.
+
+    The proof file is input: without this, text such as ``p(1), #false`` would
+    smuggle an extra condition into the checker's program.
+    """
+    out: list[A.AST] = []
+    A.parse_string(f"__x :- {text}.", out.append)
+    rules = [st for st in out if st.ast_type == A.ASTType.Rule]
+    if len(rules) != 1 or len(rules[0].body) != 1 or rules[0].body[0].ast_type != A.ASTType.Literal:
+        raise ValueError(f"{text!r} is not a single condition")
+    lit = rules[0].body[0]
+    if atom_only and (lit.sign != A.Sign.NoSign or lit.atom.ast_type != A.ASTType.SymbolicAtom):
+        raise ValueError(f"{text!r} is not an atom")
+    return str(lit)
 
 
 def _signature(atom_text: str) -> tuple[str, int]:
