@@ -87,7 +87,6 @@ def case_facts(case: Case, case_id: str | None = None) -> list[Symbol]:
         P = String(party.id)
         hq = party.headquarters or party.country
         parent = party.ultimate_parent_headquarters or hq
-        add("party", P)
         add("party_role", P, _constant(party.role))
         add("party_country", P, String(party.country))
         add("party_hq", P, String(hq))
