@@ -1,6 +1,7 @@
-"""`exportkb counterfactual`: what would have to change in a case for one determination to flip.
+"""`exportkb counterfactual` (what would have to change for a determination to flip) and
+`exportkb explain-html` (a proof as a self-contained HTML page).
 
-A thin shell over :mod:`exportkb.counterfactual`. `exportkb.cli` is imported
+Thin shells over :mod:`exportkb.counterfactual` and :mod:`exportkb.explain.html`. `exportkb.cli` is imported
 inside the command (it registers this module at its own bottom, so a
 top-level import would be circular).
 """
@@ -36,10 +37,15 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
               help="Change-space YAML (default: the shipped encodings/change_space.yaml).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds of solving per level.")
+@click.option("--explain", "show_proof", is_flag=True,
+              help="Also print the proof (exportkb.explain) of the goal on the first changed case.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write an HTML page: each change set with the proof of the goal on the changed case.")
 @click.pass_context
 def counterfactual(ctx: click.Context, case_path: str, goal: str, item: str | None, max_changes: int,
                    levels: int, fields: tuple[str, ...], keep: tuple[str, ...], allow_out_of_scope: bool,
-                   space_path: Path | None, fmt: str, time_limit: float) -> None:
+                   space_path: Path | None, fmt: str, time_limit: float, show_proof: bool,
+                   html_path: Path | None) -> None:
     """The smallest sets of changes to CASE that make GOAL hold, found by clingo (#minimize, optN).
 
     Each change set is re-solved with the ordinary solver ("verified"). Exit 0 when change sets
@@ -70,6 +76,20 @@ def counterfactual(ctx: click.Context, case_path: str, goal: str, item: str | No
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
         click.echo(render_text(result, case.source))
+    if (show_proof or html_path) and result.change_sets:
+        from .explain import Explainer
+        explainer = Explainer(kb)
+        if show_proof and fmt != "json":
+            click.echo("\nproof on the changed case of change set 1:")
+            click.echo(result.change_sets[0].explain(parsed, kb, explainer).render("text"), nl=False)
+        if html_path:
+            from .explain.html import render_counterfactual_html
+            sets = [([str(c) for c in cs.changes], cs.explain(parsed, kb, explainer),
+                     {c.path: f"{_plain(c.before)} -> {_plain(c.after)}" for c in cs.changes})
+                    for cs in result.change_sets]
+            html_path.write_text(render_counterfactual_html(case.case, str(parsed), result.message, sets),
+                                 encoding="utf-8")
+            click.echo(f"wrote {html_path}", err=True)
     sys.exit(0 if result.change_sets or result.goal_holds_already else 1)
 
 
@@ -84,3 +104,45 @@ def render_text(result, source: str) -> str:
             where = f"{source}:{ch.line}" if ch.line else source
             lines.append(f"   - {ch}   [{where}]")
     return "\n".join(lines)
+
+
+def _plain(v) -> str:
+    return "(not stated)" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v))
+
+
+@click.command("explain-html", context_settings=CONTEXT)
+@click.argument("case_path", metavar="CASE")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML file to write.")
+@click.option("--why", metavar="ATOM", help="Only the proof of ATOM, e.g. license_required(gpus).")
+@click.option("--why-not", "why_not", metavar="ATOM", help="Only the why-not proof of ATOM.")
+@click.option("--item", help="Item id for friendly goals (as in `exportkb explain`).")
+@click.option("--open-levels", type=click.IntRange(min=0), default=6, show_default=True,
+              help="Tree levels shown unfolded when the page opens.")
+@click.pass_context
+def explain_html(ctx: click.Context, case_path: str, out: Path, why: str | None, why_not: str | None,
+                 item: str | None, open_levels: int) -> None:
+    """Write the proofs of CASE as one self-contained HTML page (no network resources).
+
+    Default: a why-proof for every determination. Each step shows its statement, the rule id,
+    its citation linked to the eCFR, and the case fields it rests on with file:line.
+
+    \b
+    Examples:
+      exportkb explain-html tests/cases/aia/aia-we02-parent-outside.yaml -o we02.html
+      exportkb explain-html CASE --why-not "exception_available(gpus, aia)" -o why-not-aia.html
+    """
+    from .cli import get_kb, load_cases
+    from .explain import Explainer
+    from .explain.html import render_html
+    if why and why_not:
+        raise ExportKBError("give one of --why, --why-not (fix: ask one question at a time)")
+    kb = get_kb(ctx)
+    case = load_cases(kb, (case_path,))[0]
+    session = Explainer(kb).case(case)
+    if why or why_not:
+        proofs = [session.explain(why or why_not, mode="why" if why else "why_not", item=item)]
+    else:
+        proofs = session.determinations()
+    out.write_text(render_html(proofs, open_levels=open_levels), encoding="utf-8")
+    click.echo(f"wrote {out} ({len(proofs)} proof(s))")

@@ -64,7 +64,8 @@ class Goal:
         return clingo.Function(self.predicate, [clingo.String(case_key), *self.args])
 
     def __str__(self) -> str:
-        inner = ", ".join(str(a) for a in self.args)
+        inner = ", ".join(a.string if a.type == clingo.SymbolType.String and _IDENT_RE.match(a.string)
+                          else str(a) for a in self.args)
         atom = f"{self.predicate}({inner})" if self.args else self.predicate
         return atom if self.holds else f"not {atom}"
 
@@ -98,6 +99,16 @@ class ChangeSet:
     case: Case                      # the original case with the changes applied
     determination: Determination    # the ordinary solver's answer for the changed case
     verified: bool                  # the ordinary solver confirms the goal on the changed case
+
+    def explain(self, goal: Goal, kb: KnowledgeBase, explainer: Any = None) -> Any:
+        """The proof (``exportkb.explain.Proof``) of *goal* on the changed case: why it now holds.
+
+        For a negated goal (``not license_required(gpus)``) this is the
+        why-not proof of the atom on the changed case.
+        """
+        from .explain import explain
+        atom = clingo.Function(goal.predicate, list(goal.args))
+        return explain(self.case, atom, kb, explainer=explainer)
 
     def to_json(self) -> dict[str, Any]:
         return {"level": self.level, "cost": self.cost, "verified": self.verified,
