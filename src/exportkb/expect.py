@@ -15,7 +15,8 @@ from typing import Any
 from .determination import Determination
 from .errors import FieldProblem
 
-CASE_KEYS = {"in_scope", "red_flags", "red_flags_include", "obligations", "obligations_include", "dates", "figures"}
+CASE_KEYS = {"in_scope", "red_flags", "red_flags_include", "obligations", "obligations_include", "dates", "figures",
+             "notes", "notes_include", "notes_exclude"}
 # `as_of: YYYY-MM-DD` is an instruction, not an expectation: evaluate the case as if dated so
 # (applied by exportkb.suite; never compared). See docs/regression-suites.md.
 CASE_KEYS = CASE_KEYS | {"as_of"}
@@ -28,7 +29,7 @@ _BOOL_KEYS = {"in_scope", "license_required", "license_required_enforced", "pres
               "classification_mismatch"}
 _LIST_KEYS = {"red_flags", "red_flags_include", "obligations", "obligations_include", "obligations_exclude",
               "requirements", "requirements_include", "exceptions_available", "exceptions_include",
-              "exceptions_unavailable"}
+              "exceptions_unavailable", "notes", "notes_include", "notes_exclude"}
 
 
 @dataclass
@@ -112,6 +113,8 @@ def compare(expect: dict[str, Any] | None, det: Determination) -> list[Mismatch]
                 out.append(Mismatch(path, want, det.in_scope))
         elif key in ("red_flags", "red_flags_include"):
             cmp_set(path, key, want, det.red_flags)
+        elif key in ("notes", "notes_include", "notes_exclude"):
+            cmp_set(path, key, want, det.notes)
         elif key in ("obligations", "obligations_include"):
             cmp_set(path, key, want, det.obligations)
         elif key in ("dates", "figures"):
