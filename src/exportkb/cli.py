@@ -161,6 +161,7 @@ def schema(ctx: click.Context) -> None:
 from .cli_batch import batch as _batch  # noqa: E402
 main.add_command(_batch)
 from .cli_whatchange import counterfactual as _counterfactual; main.add_command(_counterfactual)  # noqa: E402,E702
+from .cli_whatchange import explain_html as _explain_html; main.add_command(_explain_html)  # noqa: E402,E702
 from .cli_explain import explain as _explain; main.add_command(_explain)  # noqa: E402,E702
 from .cli_explain import verify as _verify; main.add_command(_verify)  # noqa: E402,E702
 from .cli_lint import lint as _lint; main.add_command(_lint)  # noqa: E402,E702
