@@ -57,8 +57,9 @@ def test_sweep_all_destinations_is_every_kb_country_in_one_grounding(kb, we01, m
     real = Solver._solve_chunk
     monkeypatch.setattr(Solver, "_solve_chunk", lambda self, chunk: calls.append(len(chunk)) or real(self, chunk))
     df = whatif.sweep(we01, kb, to="ALL", end_use=["development", "ai_model_training"])
-    assert len(df) == 2 * len(kb.countries)
-    assert calls == [2 * len(kb.countries)]  # batched: one grounding, not a solve per scenario
+    n = len(kb.countries) - 1  # every destination but the country of export (US)
+    assert len(df) == 2 * n and "US" not in set(df["to"])
+    assert calls == [2 * n]  # batched: one grounding, not a solve per scenario
     assert set(df["end_use"]) == {"development", "ai_model_training"}
 
 

@@ -106,7 +106,7 @@ def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms
     err = Console(stderr=True)
     n = 1
     for a, vals in axes.items():
-        n *= len(w.axis_values(kb, a, vals))
+        n *= len(w.axis_values(kb, a, vals, case))
     with _progress(err, f"{n} scenarios") as bar:
         task = bar.add_task("solving", total=n)
         df = w.sweep(case, kb, axes=axes, reforms=reforms, move_parties=not fixed_parties,

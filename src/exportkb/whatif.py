@@ -50,10 +50,16 @@ def _pandas():
 
 
 # ------------------------------------------------------------------ scenarios
-def axis_values(kb: KnowledgeBase, axis: str, values: Any) -> list[Any]:
-    """The values of one axis: a list, a range, a scalar, or ``"ALL"`` for an enumerated field."""
+def axis_values(kb: KnowledgeBase, axis: str, values: Any, case: Case | None = None) -> list[Any]:
+    """The values of one axis: a list, a range, a scalar, or ``"ALL"`` for an enumerated field.
+
+    ``to=ALL`` for an export or reexport is every KB country except the one the
+    items leave from (an export leaves its country; the loader rejects from == to).
+    """
     leaf = axis.rsplit(".", 1)[-1]
     if isinstance(values, str) and values == ALL:
+        if axis == "to" and case is not None and case.transaction != "transfer_in_country":
+            return sorted(c for c in kb.countries if c != case.from_)
         if leaf in _COUNTRY_FIELDS:
             return sorted(kb.countries)
         if leaf in _VOCAB:
@@ -127,7 +133,7 @@ def scenarios(case: Case, kb: KnowledgeBase, axes: Mapping[str, Any], move_parti
     if not axes:
         raise ExportKBError("a sweep needs at least one axis (fix: e.g. to='ALL' or --vary to=ALL)")
     names = list(axes)
-    grids = [axis_values(kb, a, axes[a]) for a in names]
+    grids = [axis_values(kb, a, axes[a], case) for a in names]
     base = case_data(case)
     for n, combo in enumerate(itertools.product(*grids)):
         data = copy.deepcopy(base)
