@@ -166,6 +166,7 @@ from .cli_explain import explain as _explain; main.add_command(_explain)  # noqa
 from .cli_explain import verify as _verify; main.add_command(_verify)  # noqa: E402,E702
 from .cli_lint import lint as _lint; main.add_command(_lint)  # noqa: E402,E702
 from .cli_whatif import compare as _cmp, query as _query, whatif as _whatif; [main.add_command(c) for c in (_whatif, _cmp, _query)]  # noqa: E402,E702
+from .cli_test import test as _test; main.add_command(_test)  # noqa: E402,E702
 
 
 if __name__ == "__main__":  # pragma: no cover
