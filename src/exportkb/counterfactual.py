@@ -542,9 +542,9 @@ class Counterfactuals:
             found.extend(self._search_pass(case, base, goal, group, opts))
         costs = sorted({cost for cost, _ in found})
         rank = {c: i + 1 for i, c in enumerate(costs)}
-        for cost, choice in sorted(found, key=lambda t: (t[0], len(t[1]), t[1])):
-            if rank[cost] <= max(1, opts.levels):
-                result.change_sets.append(self._change_set(case, base, fields, choice, rank[cost], goal))
+        chosen = [(cost, choice) for cost, choice in sorted(found, key=lambda t: (t[0], len(t[1]), t[1]))
+                  if rank[cost] <= max(1, opts.levels)]
+        result.change_sets = self._change_sets(case, base, fields, [(c, rank[k]) for k, c in chosen], goal)
         if not result.change_sets:
             bound = f"at most {opts.max_changes} change(s)" if opts.max_changes is not None else "any number of changes"
             result.message = (f"no change within the declared space ({len(fields)} field(s), {sum(space.values())} "
@@ -667,22 +667,29 @@ class Counterfactuals:
                     found.append(choice)
         return sorted(set(found), key=lambda c: (len(c), c))
 
-    def _change_set(self, case: Case, base: Case, fields: list[FieldSpace],
-                    choice: tuple[tuple[str, int], ...], level: int, goal: Goal) -> ChangeSet:
+    def _change_sets(self, case: Case, base: Case, fields: list[FieldSpace],
+                     chosen: list[tuple[tuple[tuple[str, int], ...], int]], goal: Goal) -> list[ChangeSet]:
+        """Apply each chosen set to the case and re-solve them all with the ordinary solver (one grounding)."""
         by_path = {f.path: f for f in fields}
-        changed = base
-        changes = []
-        for path, k in choice:
-            fs = by_path[path]
-            cand = fs.candidates[k]
-            changes.append(FieldChange(path, fs.candidates[0].value, cand.value, _line_of(case, path), cand.note))
-            changed = set_path(changed, path, cand.value)
-        changed = changed.model_copy(update={"case": f"{case.case}+cf", "title": _title(case, changes)})
-        changed._source, changed._lines = case._source, dict(case._lines)
-        atoms = self.solver.models([changed])[0]
-        verified = (goal.symbol("#0") in set(atoms)) == goal.holds
-        det = self.solver.to_determination(changed, atoms)
-        return ChangeSet(changes, sum(by_path[p].cost for p, _ in choice), level, changed, det, verified)
+        built: list[tuple[list[FieldChange], int, int, Case]] = []
+        for choice, level in chosen:
+            changed = base
+            changes = []
+            for path, k in choice:
+                fs = by_path[path]
+                cand = fs.candidates[k]
+                changes.append(FieldChange(path, fs.candidates[0].value, cand.value, _line_of(case, path), cand.note))
+                changed = set_path(changed, path, cand.value)
+            changed = changed.model_copy(update={"case": f"{case.case}+cf", "title": _title(case, changes)})
+            changed._source, changed._lines = case._source, dict(case._lines)
+            built.append((changes, sum(by_path[p].cost for p, _ in choice), level, changed))
+        models = self.solver.models([b[3] for b in built]) if built else []
+        out = []
+        for n, ((changes, cost, level, changed), atoms) in enumerate(zip(built, models)):
+            verified = (goal.symbol(f"#{n}") in set(atoms)) == goal.holds
+            # the determination reads atoms keyed "#n"; it reports them under the changed case's id
+            out.append(ChangeSet(changes, cost, level, changed, self.solver.to_determination(changed, atoms), verified))
+        return out
 
 
 def _passes(fields: list[FieldSpace]) -> list[list[FieldSpace]]:
