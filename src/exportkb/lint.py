@@ -10,6 +10,7 @@ Checks (each problem carries its check name, used by tests/kb_bad/<check>/):
 * ``annotation`` — every statement has id, cite, source, reads (``KnowledgeBase.problems``).
 * ``undefined`` — a predicate used in a body (or shown) is defined by a head in kb/ or declared ``%input``.
 * ``unused`` — a defined predicate is read by some body, shown (``#show``) or declared ``%catalogue``.
+* ``input`` — every declared ``%input`` is read by some rule (else a case field changes nothing).
 * ``stratification`` — the predicate dependency graph has no cycle through ``not`` or an aggregate.
 * ``recursion`` — no cycle at all, except through predicates declared ``%recursive name/arity``.
 * ``param`` — every parameter name read via ``param_value(C, Name, V)`` has a ``param(Name, ...)`` row.
@@ -33,10 +34,11 @@ import networkx as nx
 
 from .kb import KnowledgeBase
 
-CHECKS = ("annotation", "undefined", "unused", "stratification", "recursion", "param", "country",
+CHECKS = ("annotation", "undefined", "unused", "input", "stratification", "recursion", "param", "country",
           "template", "fragment")
 
 _DECL_RE = re.compile(r"^%(catalogue|recursive)\s+(\w+)/(\d+)\b")
+_INPUT_DECL_RE = re.compile(r"^%input\s+(\w+)\(([^)]*)\)")
 _SHOW_RE = re.compile(r"^#show\s+(\w+)/(\d+)\s*\.")
 _TEMPLATE_VAR_RE = re.compile(r"\{(\w+)\}")
 _LOCATION_RE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):")
@@ -75,6 +77,7 @@ class Program:
     facts: list[tuple[A.AST, str]] = field(default_factory=list)       # head atoms of body-less rules
     catalogues: set[str] = field(default_factory=set)
     declared: set[str] = field(default_factory=set)                    # `#defined name/arity`
+    input_where: dict[str, str] = field(default_factory=dict)         # `%input` sig -> file:line
     recursive: set[str] = field(default_factory=set)
 
 
@@ -85,6 +88,7 @@ def lint(kb: KnowledgeBase, with_fragment: bool = True) -> list[LintProblem]:
     problems += [LintProblem("annotation", _where_of(p), _strip_where(p)) for p in kb.problems]
     problems += _undefined(kb, prog)
     problems += _unused(kb, prog)
+    problems += _unread_inputs(kb, prog)
     problems += _graph_problems(prog)
     problems += _params(prog)
     problems += _countries(prog)
@@ -150,6 +154,10 @@ def _program(kb: KnowledgeBase) -> Program:
             if m:
                 sig = f"{m.group(2)}/{m.group(3)}"
                 (prog.catalogues if m.group(1) == "catalogue" else prog.recursive).add(sig)
+            i = _INPUT_DECL_RE.match(raw.strip())
+            if i:
+                arity = len([a for a in i.group(2).split(",") if a.strip()])
+                prog.input_where.setdefault(f"{i.group(1)}/{arity}", f"{rel}:{no}")
             s = _SHOW_RE.match(raw.strip())
             if s:
                 show_where.setdefault(f"{s.group(1)}/{s.group(2)}", f"{rel}:{no}")
@@ -236,6 +244,13 @@ def _unused(kb: KnowledgeBase, prog: Program) -> list[LintProblem]:
     return [LintProblem("unused", wheres[0], f"{sig} is defined but never read by a rule, #show or "
                         "`%catalogue` declaration (dead code, or a misspelt use elsewhere)")
             for sig, wheres in sorted(prog.heads.items()) if sig not in read]
+
+
+def _unread_inputs(kb: KnowledgeBase, prog: Program) -> list[LintProblem]:
+    read = {u.sig for u in prog.uses} | set(prog.shown)
+    return [LintProblem("input", prog.input_where.get(sig, ""),
+                        f"%input {sig} is read by no rule: the case field behind it changes no determination")
+            for sig in sorted(kb.inputs) if sig not in read]
 
 
 def dependency_graph(kb: KnowledgeBase) -> nx.DiGraph:
