@@ -158,3 +158,13 @@ def test_explain_determination_covers_what_the_solver_determined(kb, solver):
     proofs = explain_determination(kb, case)
     assert sorted(p.atom for p in proofs) == expected
     assert all(p.holds and p.kind == "why" for p in proofs)
+
+
+def test_negations_can_be_expanded_and_still_verify(kb, we01):
+    from exportkb.explain.verify import Checker
+    plain = we01.explain("license_required(gpus)")
+    expanded = we01.explain("license_required(gpus)", negation_depth=1)
+    kinds = lambda p: {p.node(n)["kind"] for n in p.walk()}  # noqa: E731
+    assert "absent" in kinds(plain) and "absent" not in kinds(expanded) and "not_derived" in kinds(expanded)
+    assert len(expanded.case_fields()) > len(plain.case_fields())  # the absent facts now name their fields
+    assert Checker(kb, we01.case).check(expanded) == []

@@ -21,9 +21,11 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Why-not: how deep to follow failed conditions (default 4). Why: how deep to print.")
+@click.option("--negations", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Why: explain each `not p` of the proof with p's why-not tree of this depth (0: only say p is absent).")
 @click.pass_context
 def explain(ctx: click.Context, case_file: str, item: str | None, why: str | None, why_not: str | None,
-            all_: bool, fmt: str, depth: int | None) -> None:
+            all_: bool, fmt: str, depth: int | None, negations: int) -> None:
     """Explain the determinations of CASE: why they hold, or why another one does not.
 
     \b
@@ -45,10 +47,10 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
     if why or why_not:
         goal = why or why_not
         proofs = [session.explain(goal, mode="why" if why else "why_not", item=item,
-                                  depth=depth if why_not else None)]
+                                  depth=depth if why_not else None, negation_depth=negations)]
         print_depth = depth if why else None
     else:
-        proofs = session.determinations()
+        proofs = session.determinations(negation_depth=negations)
         if item:
             proofs = [p for p in proofs if _mentions_item(p.goal, item)]
         print_depth = depth

@@ -82,19 +82,30 @@ class CaseExplanations:
         return keyed, False
 
     def explain(self, goal: str | clingo.Symbol, mode: str = "auto", item: str | None = None,
-                depth: int | None = None) -> Proof:
-        """mode: "why", "why_not", or "auto" (why if the goal holds, else why-not)."""
+                depth: int | None = None, negation_depth: int = 0) -> Proof:
+        """mode: "why", "why_not", or "auto" (why if the goal holds, else why-not).
+
+        *negation_depth* > 0: in a why-proof, each ``not p`` carries p's why-not tree of that depth.
+        """
         atom, holds = self.resolve(goal, item)
         if mode == "why" and not holds:
             raise ExplainError(f"{self._display(atom)} does not hold for case {self.case.case!r} "
                                "(fix: ask --why-not to see which conditions failed)")
         if mode == "why_not" and holds:
             raise ExplainError(f"{self._display(atom)} holds for case {self.case.case!r} (fix: ask --why)")
-        return self.why(atom) if holds else self.why_not(atom, depth if depth is not None else DEFAULT_WHY_NOT_DEPTH)
+        if holds:
+            return self.why(atom, negation_depth)
+        return self.why_not(atom, depth if depth is not None else DEFAULT_WHY_NOT_DEPTH)
 
-    def why(self, atom: clingo.Symbol) -> Proof:
+    def why(self, atom: clingo.Symbol, negation_depth: int = 0) -> Proof:
         b = ProofBuilder(self.kb, self.program, self.model, self._attrs)
-        root = WhyBuilder(b, self.derivations).prove(atom)
+        why = WhyBuilder(b, self.derivations)
+        if negation_depth > 0:
+            from .build import Pattern
+            from .whynot import WhyNotBuilder
+            wn = WhyNotBuilder(b, why, self.queries)
+            why.why_not = lambda a: wn.not_derived(Pattern(a.name, tuple(a.arguments)), negation_depth)
+        root = why.prove(atom)
         return self._proof("why", b, atom, True, root, None)
 
     def why_not(self, atom: clingo.Symbol, depth: int = DEFAULT_WHY_NOT_DEPTH) -> Proof:
@@ -104,12 +115,12 @@ class CaseExplanations:
         root = WhyNotBuilder(b, why, self.queries).explain(atom, depth)
         return self._proof("why_not", b, atom, False, root, depth)
 
-    def determinations(self) -> list[Proof]:
+    def determinations(self, negation_depth: int = 0) -> list[Proof]:
         """A why-proof for every determination atom of the case (sorted)."""
         key = clingo.String(self.model.key)
         atoms = sorted(a for a in self.model.atoms
                        if a.name in DETERMINATIONS and a.arguments and a.arguments[0] == key)
-        return [self.why(a) for a in atoms]
+        return [self.why(a, negation_depth) for a in atoms]
 
     def _display(self, atom: clingo.Symbol) -> str:
         return ProofBuilder(self.kb, self.program, self.model, self._attrs).display(atom)
