@@ -33,8 +33,10 @@ def test_rules_fired_names_real_rules_and_cases(kb, coverage):
     assert any(fired.values())
 
 
-@pytest.mark.xfail(strict=False, reason="KB rules added by other engineers in this session (alloc.*, params.override*, "
-                   "uveu.*, weights.ops_*) have no regression case yet; remove this mark once they do")
+@pytest.mark.xfail(strict=False, reason="at 13:00 UTC, 6 KB rules added by other engineers this session "
+                   "(alloc.uplift_capped, params.overridden, params.override_in_force, weights.not_unknown_ops, "
+                   "weights.ops_exceed_exponent, weights.ops_meet_boundary) fire in no regression case; "
+                   "remove this mark once they do")
 def test_every_rule_is_exercised_by_some_case(kb, coverage):
     fired, unreadable = coverage
     uncovered = sorted(rid for rid, cases in fired.items() if not cases)
