@@ -244,3 +244,15 @@ def test_cli_compare(tmp_path):
     assert json.loads(r.output)[0]["case"] == "aia-we01-germany"
     r = CliRunner().invoke(main, ["compare", str(WE01), "--as-of", "2025-13-01", "--as-of", "2025-06-01"])
     assert r.exit_code == 2 and "not a date" in r.output
+
+
+def test_change_proofs_explain_both_sides(kb, we01):
+    # Withdrawing AIA: before, a why-proof through aia.available (740.27(a)); after, a why-not proof.
+    cmp = whatif.compare([we01], kb, reform="no-aia", explain=False)[0]
+    proofs = whatif.change_proofs(cmp, kb, atoms=[a for a in cmp.atoms_removed if a.startswith("exception_available")])
+    assert len(proofs) == 1
+    assert proofs[0].before.holds and proofs[0].before.kind == "why"
+    assert "aia.available" in proofs[0].before.rules_used()
+    assert not proofs[0].after.holds and proofs[0].after.kind == "why_not"
+    assert "aia.available" not in proofs[0].after.rules_used()
+    assert "sides" not in cmp.to_json()

@@ -154,8 +154,7 @@ def compare(ctx: click.Context, cases: tuple[str, ...], reforms: tuple[str, ...]
     if csv_path:
         w.comparisons_frame(result).to_csv(csv_path, index=False)
     if as_json:
-        from dataclasses import asdict
-        click.echo(json.dumps([asdict(c) for c in result], indent=2, ensure_ascii=False, default=str))
+        click.echo(json.dumps([c.to_json() for c in result], indent=2, ensure_ascii=False, default=str))
         return
     console = Console()
     console.print(f"{len(result)} of {len(loaded)} case(s) change")

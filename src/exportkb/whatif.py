@@ -275,6 +275,11 @@ class CaseComparison:
     rules_removed: list[str] = field(default_factory=list)  # ids of KB rules that fired only before
     rules_added: list[str] = field(default_factory=list)    # ... only after
     rules_note: str = ""  # why the fired-rule diff is missing, when it is
+    # the two sides as solved, for proofs on demand (not part of the JSON)
+    sides: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (v if k != "changes" else [vars(ch) for ch in v]) for k, v in vars(self).items() if k != "sides"}
 
 
 _ITEM_KEYS = ("eccn", "license_required", "license_required_enforced", "requirements", "exceptions_available",
@@ -338,6 +343,7 @@ def compare(cases: Sequence[Case], kb: KnowledgeBase | None = None, *, reform: s
                                   changes=changes, atoms_removed=sorted(set(b.atoms) - set(a.atoms)),
                                   atoms_added=sorted(set(a.atoms) - set(b.atoms))))
         sides.append((lc, rc))
+        out[-1].sides = (lc, reform_names((), lc.reform), rc, reform_names(reforms, rc.reform), cache)
     if explain and out:
         _explain(out, sides, cache, reforms)
     return out
@@ -372,6 +378,41 @@ def _explain(out: list[CaseComparison], sides: list[tuple[Case, Case]], cache: R
         before, after = fired[0].get(lc.case, set()), fired[1].get(rc.case, set())
         cmp.rules_removed = sorted(before - after)
         cmp.rules_added = sorted(after - before)
+
+
+@dataclass
+class ChangeProof:
+    """One differing output atom, with its proof on each side (why it holds / why it does not)."""
+
+    atom: str
+    before: Any  # exportkb.explain.Proof
+    after: Any
+
+
+def change_proofs(cmp: CaseComparison, kb: KnowledgeBase, atoms: Sequence[str] | None = None,
+                  limit: int = 3) -> list[ChangeProof]:
+    """The proofs before and after for the atoms that changed (default: the first *limit* determinations).
+
+    On the side where the atom holds it is a why-proof, on the other a why-not
+    proof naming the condition that failed — built by the explanation API
+    (``exportkb.explain``), on the KB of each side (reforms applied).
+    """
+    from .explain import DETERMINATIONS, Explainer
+    import clingo
+
+    if not cmp.sides:
+        raise ExportKBError(f"comparison of {cmp.case}: the solved sides are not kept (fix: use whatif.compare's result)")
+    left, left_names, right, right_names, cache = cmp.sides
+    changed = atoms if atoms is not None else [a for a in cmp.atoms_removed + cmp.atoms_added
+                                               if a.split("(", 1)[0] in DETERMINATIONS][:limit]
+    ex_before = Explainer(cache.solver(left_names).kb).case(left)
+    ex_after = Explainer(cache.solver(right_names).kb).case(right)
+    out = []
+    for text in changed:
+        sym = clingo.parse_term(text)  # an atom printed by the solver, case id first
+        goal = clingo.Function(sym.name, list(sym.arguments[1:]))
+        out.append(ChangeProof(text, ex_before.explain(goal, mode="auto"), ex_after.explain(goal, mode="auto")))
+    return out
 
 
 def comparisons_frame(comparisons: Iterable[CaseComparison]):
