@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from ..kb import KnowledgeBase
 from .fields import field_ref
 from .record import RecordedModel, RecordingProgram, RuleInfo
-from .terms import rekey
 
 T = A.ASTType
 _BARE = re.compile(r"^[a-z][A-Za-z0-9_]*$")

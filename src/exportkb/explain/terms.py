@@ -8,7 +8,7 @@ ground clingo symbol. Arithmetic is evaluated by clingo itself
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import clingo
 import clingo.ast as A
@@ -33,24 +33,6 @@ def variables(node: A.AST, skip_aggregate_elements: bool = False) -> list[str]:
     return list(dict.fromkeys(_VAR.findall(_STRING.sub('""', text))))
 
 
-class _Renamer(A.Transformer):
-    """Gives every anonymous variable ``_`` a fresh name, so a firing records its value."""
-
-    def __init__(self, prefix: str = "Anon"):
-        self.n = 0
-        self.prefix = prefix
-
-    def visit_Variable(self, node):
-        if node.name == "_":
-            self.n += 1
-            return node.update(name=f"_{self.prefix}{self.n}")
-        return node
-
-
-def name_anonymous(stmt: A.AST) -> A.AST:
-    return _Renamer()(stmt)
-
-
 class _Substituter(A.Transformer):
     def __init__(self, subst: Mapping[str, clingo.Symbol]):
         self.subst = subst
@@ -67,10 +49,6 @@ def substitute(node: A.AST, subst: Mapping[str, clingo.Symbol]) -> A.AST:
     return _Substituter(subst)(node)
 
 
-def is_ground(node: A.AST) -> bool:
-    return not variables(node)
-
-
 def evaluate(term: A.AST, subst: Mapping[str, clingo.Symbol]) -> clingo.Symbol:
     """The ground symbol of a term under a substitution (arithmetic evaluated by clingo)."""
     t = term.ast_type
@@ -81,33 +59,6 @@ def evaluate(term: A.AST, subst: Mapping[str, clingo.Symbol]) -> clingo.Symbol:
     if t == T.Function and not term.external:
         return clingo.Function(term.name, [evaluate(a, subst) for a in term.arguments])
     return clingo.parse_term(str(substitute(term, subst)))
-
-
-def atom_term(literal: A.AST) -> A.AST:
-    """The term of a symbolic-atom literal (``p(X)`` of ``not p(X)``)."""
-    return literal.atom.symbol
-
-
-def tuple_term(location, terms: Iterable[A.AST]) -> A.AST:
-    """A tuple term ``(t1, ..., tn)`` (a 1-tuple prints as ``(t1,)``)."""
-    return A.Function(location, "", list(terms), 0)
-
-
-def var(location, name: str) -> A.AST:
-    return A.Variable(location, name)
-
-
-def const(location, sym: clingo.Symbol) -> A.AST:
-    return A.SymbolicTerm(location, sym)
-
-
-def rekey(sym: clingo.Symbol, key: str, case_id: str) -> clingo.Symbol:
-    """Replace the internal case key (a string) by the case id, wherever it occurs."""
-    if sym.type == clingo.SymbolType.String:
-        return clingo.String(case_id) if sym.string == key else sym
-    if sym.type == clingo.SymbolType.Function and sym.arguments:
-        return clingo.Function(sym.name, [rekey(a, key, case_id) for a in sym.arguments], sym.positive)
-    return sym
 
 
 def compile_term(term: A.AST) -> tuple:

@@ -222,7 +222,6 @@ class WhyNotBuilder:
 
     def _failures(self, goal: Pattern, plans: list[_Plan]) -> dict[int, list[tuple[int, dict]]]:
         """Ground the prefix programs against the answer set; per rule, the (literal, binding) that failed."""
-        m = self.b.model
         lines: list[str] = []
         facts: list[clingo.Symbol] = []
         for r, plan in enumerate(plans):
