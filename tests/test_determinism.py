@@ -51,3 +51,19 @@ def test_repeated_solves_in_one_process_agree(kb, solver):
     case = load_case(SAMPLE[0], kb)
     outputs = {json.dumps(solver.determine(case).to_json()) for _ in range(5)}
     assert len(outputs) == 1
+
+
+def test_lists_in_the_json_do_not_follow_model_order(kb, solver):
+    """clingo prints a model's atoms in grounding order, which differs between engines (found by
+    tests/test_fuzz.py: notes came out in another order from pyDatalog). The JSON sorts them."""
+    from exportkb.loader import case_from_data
+    case = case_from_data({
+        "case": "several-notes", "date": "2026-01-22", "from": "HK", "to": "DE",
+        "items": [{"id": "i0", "kind": "model_weights", "training_operations": "1e24", "below_published_frontier": True},
+                  {"id": "i1", "kind": "model_weights", "training_operations": "1e19", "open_weights": True,
+                   "foreign_produced": True, "fdp_product_scope": True}]}, kb)
+    js = solver.determine(case).to_json()
+    assert len(js["notes"]) >= 3
+    assert js["notes"] == sorted(js["notes"])
+    assert js["out_of_scope"] == sorted(js["out_of_scope"])
+    assert list(js["figures"]) == sorted(js["figures"])
