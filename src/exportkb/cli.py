@@ -96,7 +96,12 @@ def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, time_limit:
     failed = False
     out = []
     console = Console()
-    for case, det in zip(loaded, solver.determine_many(loaded)):
+    if any(c.reform for c in loaded):  # cases that name reforms are solved under them
+        from .whatif import determine
+        dets = determine(loaded, kb, options=SolveOptions(time_limit=time_limit))
+    else:
+        dets = solver.determine_many(loaded)
+    for case, det in zip(loaded, dets):
         mism = compare(case.expect, det) if case.expect else None
         failed |= bool(mism)
         if as_json:

@@ -84,7 +84,7 @@ class Case(_Strict):
     from_: str = Field("US", alias="from", description="Country of export or reexport.")
     to: str = Field(description="Destination country.")
     end_use: Optional[str] = Field(None, description="ai_model_training | development | production | storage | datacenter_services | other")
-    government_commitment_percent: int = Field(0, ge=0, le=100, description="Increase (0-100%) of the destination's allocation for government-to-government commitments.")
+    government_commitment_percent: int = Field(0, ge=0, le=100000, description="Increase of the destination's allocation (in %) that its government-to-government commitments would justify; the KB caps it at the regulation's maximum (100%).")
     items: list[Item] = Field(min_length=1)
     parties: list[Party] = Field(default_factory=list)
     usage_this_year: Usage = Field(default_factory=Usage)
