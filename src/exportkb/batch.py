@@ -24,6 +24,7 @@ from .errors import CaseError, ExportKBError
 from .expect import compare
 from .kb import KnowledgeBase
 from .loader import CASE_SUFFIXES, case_from_data, read_document
+from .model import Case
 from .solver import SolveOptions, Solver
 
 #: CSV column → case field. One CSV row is one transaction line: one item to one
@@ -176,19 +177,39 @@ def _set_path(data: dict, path: str, value: Any) -> None:
 _WORKER: dict[str, Any] = {}  # per-process state of a worker: its KB and Solver (parsed once)
 
 
-def _init_worker(kb_path: str | None, time_limit: float | None) -> None:
+def _init_worker(kb_path: str | None, time_limit: float | None, proofs: str) -> None:
     kb = KnowledgeBase.load(kb_path)
     _WORKER["kb"] = kb
     _WORKER["solver"] = Solver(kb, SolveOptions(chunk_size=10**9, time_limit=time_limit))
+    _WORKER["proofs"] = proofs
 
 
 def _solve_chunk_in_worker(rows: list[Row]) -> list[Result]:
-    return solve_rows(rows, _WORKER["kb"], _WORKER["solver"])
+    return solve_rows(rows, _WORKER["kb"], _WORKER["solver"], _WORKER["proofs"])
 
 
-def solve_rows(rows: list[Row], kb: KnowledgeBase, solver: Solver) -> list[Result]:
-    """Validate and solve one chunk in one grounding; bad rows become error results."""
+def _attach_proofs(kb: KnowledgeBase, explainer_box: dict, pending: list[tuple[Case, dict]]) -> None:
+    """Add why-proofs of every determination (JSON, format of docs/explanations.md) to the outputs.
+
+    The cases are recorded together in one grounding; proofs are built only for these cases.
+    """
+    if not pending:
+        return
+    from .explain import Explainer  # the explanation layer records rule firings
+
+    explainer = explainer_box.setdefault("explainer", Explainer(kb))
+    for (case, out), expl in zip(pending, explainer.cases([c for c, _ in pending])):
+        out["proofs"] = [proof.to_json() for proof in expl.determinations()]
+
+
+def solve_rows(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str = "none",
+               _explainer: dict | None = None) -> list[Result]:
+    """Validate and solve one chunk in one grounding; bad rows become error results.
+
+    ``proofs``: ``none``, ``failed`` (cases whose `expect:` fails) or ``all``.
+    """
     results: dict[int, Result] = {}
+    pending: list[tuple[Case, dict]] = []
     good = []
     for idx, row in enumerate(rows):
         if row.error is not None:
@@ -217,6 +238,9 @@ def solve_rows(rows: list[Row], kb: KnowledgeBase, solver: Solver) -> list[Resul
             if case.expect:
                 out["expect_mismatches"] = [str(m) for m in compare(case.expect, det)]
             results[idx] = Result(rows[idx].line, output=out)
+            if proofs == "all" or (proofs == "failed" and out.get("expect_mismatches")):
+                pending.append((case, out))
+    _attach_proofs(kb, _explainer if _explainer is not None else _WORKER.setdefault("box", {}), pending)
     return [results[i] for i in range(len(rows))]
 
 
@@ -232,7 +256,7 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
 
 
 def run_batch(rows: Iterable[Row], *, kb_path: str | None = None, jobs: int = 1, chunk: int = 1000,
-              time_limit: float | None = 300.0,
+              time_limit: float | None = 300.0, proofs: str = "none",
               on_result: Callable[[Result], None], on_progress: Callable[[int], None] | None = None) -> Summary:
     """Solve every row; call ``on_result`` for each, in input order, as chunks finish."""
     summary = Summary()
@@ -251,11 +275,12 @@ def run_batch(rows: Iterable[Row], *, kb_path: str | None = None, jobs: int = 1,
     if jobs <= 1:
         kb = KnowledgeBase.load(kb_path)
         solver = Solver(kb, SolveOptions(chunk_size=10**9, time_limit=time_limit))
+        box: dict = {}
         for ch in chunks:
-            consume(solve_rows(ch, kb, solver))
+            consume(solve_rows(ch, kb, solver, proofs, box))
         return summary
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(str(kb_path) if kb_path else None, time_limit)) as pool:
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(str(kb_path) if kb_path else None, time_limit, proofs)) as pool:
         for results in pool.imap(_solve_chunk_in_worker, chunks, chunksize=1):
             consume(results)
     return summary

@@ -47,7 +47,6 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
         raise ExportKBError("--format parquet needs --out FILE")
     jobs = jobs or os.cpu_count() or 1
     kb_path = ctx.find_root().obj.get("kb_path")
-    attach = _proof_attacher(proofs, kb_path) if proofs != "none" else None
 
     out_fh = open(out_path, "w", encoding="utf-8", newline="") if out_path and fmt != "parquet" else None
     writer = Writer(out_fh or sys.stdout, fmt) if fmt != "parquet" else _ParquetWriter(out_path)
@@ -65,15 +64,13 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
             line = json.dumps({"line": res.line, "error": res.error}, ensure_ascii=False)
             (err_fh.write(line + "\n") if err_fh else console.print(f"[red]line {res.line}[/]: {res.error}"))
             return
-        if attach:
-            attach(res.output)
         writer.write(res.output)
 
     try:
         with progress:
             task = progress.add_task("cases", total=total)
             summary = run_batch(read_rows(input_path), kb_path=kb_path, jobs=jobs, chunk=chunk,
-                                time_limit=time_limit, on_result=on_result,
+                                time_limit=time_limit, proofs=proofs, on_result=on_result,
                                 on_progress=lambda n: progress.advance(task, n))
     finally:
         if hasattr(writer, "close"):
@@ -90,15 +87,6 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
         console.print("items by exception: " + (", ".join(f"{k} {v}" for k, v in s["items_by_exception"].items()) or "none")
                       + "; red flags: " + (", ".join(f"{k} {v}" for k, v in s["red_flags"].items()) or "none"))
     sys.exit(1 if summary.expect_failures else 0)
-
-
-def _proof_attacher(mode: str, kb_path):
-    """Attach why-proofs (JSON) of each determination, using the explain API."""
-    try:
-        from .explain import attach_proofs  # provided by the explanation layer
-    except ImportError as exc:  # pragma: no cover - only when explain is not installed
-        raise ExportKBError(f"--proofs needs the explanation layer (exportkb.explain): {exc}") from None
-    return attach_proofs(mode, kb_path)
 
 
 class _ParquetWriter:
