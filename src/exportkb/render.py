@@ -14,7 +14,7 @@ def determination_table(det: Determination) -> Table:
         title += f"  [dim]({det.source})[/dim]"
     table = Table(title=title, title_justify="left", show_lines=False)
     for col in ("item", "ECCN", "license", "requirements", "exceptions", "presumption of denial", "obligations"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for item in det.items.values():
         if item.license_required:
             lic = "[bold red]required[/]" + ("" if item.license_required_enforced else " [yellow](not enforced)[/]")
@@ -35,6 +35,13 @@ def print_determination(console: Console, det: Determination, mismatches: list[M
         console.print("[yellow]*[/] legally in force, but BIS announced on 2025-05-13 it would not enforce it (GAO B-337935)")
     console.print(f"red flags: {', '.join(det.red_flags) or 'none'}" +
                   (f"; case obligations: {', '.join(det.obligations)}" if det.obligations else ""))
+    flat = {k: v for k, v in det.figures.items() if not isinstance(v, dict)}
+    if flat:
+        console.print("figures: " + ", ".join(f"{k} = {v:,}" if isinstance(v, int) else f"{k} = {v}" for k, v in flat.items()))
+    for key, per_item in det.figures.items():
+        if isinstance(per_item, dict):
+            console.print(f"figures ({key}): " + ", ".join(f"{k} = {v:,}" if isinstance(v, int) else f"{k} = {v}"
+                                                           for k, v in per_item.items()))
     for note in det.notes:
         console.print(f"note: {note}")
     for it in det.items.values():

@@ -284,7 +284,7 @@ class CaseComparison:
 
 _ITEM_KEYS = ("eccn", "license_required", "license_required_enforced", "requirements", "exceptions_available",
               "presumption_of_denial", "obligations", "classification_mismatch")
-_CASE_KEYS = ("in_scope", "out_of_scope", "red_flags", "obligations", "dates", "figures")
+_CASE_KEYS = ("in_scope", "out_of_scope", "red_flags", "obligations", "dates")
 
 
 def diff(before: Determination, after: Determination) -> list[Change]:
@@ -299,6 +299,10 @@ def diff(before: Determination, after: Determination) -> list[Change]:
     for key in _CASE_KEYS:
         if b[key] != a[key]:
             out.append(Change(before.case, None, key, b[key], a[key]))
+    # Figures (TPP arithmetic, echoed parameters) are context, not determinations: a case
+    # changes only if a determination does; its figures are then shown beside it.
+    if out and b["figures"] != a["figures"]:
+        out.append(Change(before.case, None, "figures", b["figures"], a["figures"]))
     return out
 
 
