@@ -256,3 +256,19 @@ def test_change_proofs_explain_both_sides(kb, we01):
     assert not proofs[0].after.holds and proofs[0].after.kind == "why_not"
     assert "aia.available" not in proofs[0].after.rules_used()
     assert "sides" not in cmp.to_json()
+
+
+def test_cli_compare_prints_proofs_before_and_after():
+    """`exportkb compare --proofs 1`: the changed determination's why-not before and why after."""
+    from click.testing import CliRunner
+
+    from exportkb.cli import main
+
+    from pathlib import Path
+    case = str(Path(__file__).parent / "cases" / "lpp" / "lpp-cap-one-over.yaml")
+    res = CliRunner().invoke(main, ["compare", case, "--reform", "lpp-cap-doubled", "--proofs", "1"])
+    assert res.exit_code == 0, res.output
+    assert "1 of 1 case(s) change" in res.output
+    assert "WHY NOT exception_available(" in res.output      # as enacted: one TPP over the cap
+    assert "WHY exception_available(" in res.output          # with the doubled cap: LPP available
+    assert "lpp.within_cap" in res.output

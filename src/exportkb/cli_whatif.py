@@ -130,9 +130,12 @@ def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write one row per change to CSV.")
 @click.option("--no-rules", is_flag=True, help="Skip the fired-rule diff (faster on large corpora).")
+@click.option("--proofs", type=int, default=0, show_default=True, metavar="N",
+              help="For each changed case, print the proof before and after of up to N changed determinations.")
+@click.option("--depth", type=int, default=2, show_default=True, help="With --proofs: how deep to print each proof.")
 @click.pass_context
 def compare(ctx: click.Context, cases: tuple[str, ...], reforms: tuple[str, ...], dates: tuple[str, ...],
-            as_json: bool, csv_path: Path | None, no_rules: bool) -> None:
+            as_json: bool, csv_path: Path | None, no_rules: bool, proofs: int, depth: int) -> None:
     """Show exactly the determinations that change, case by case — under a reform, or between two dates.
 
     Unchanged cases are not listed. For each changed case: the changed
@@ -143,6 +146,7 @@ def compare(ctx: click.Context, cases: tuple[str, ...], reforms: tuple[str, ...]
     Examples:
       exportkb compare tests/cases --reform no-aia
       exportkb compare examples/uae-datacenter.yaml --as-of 2025-03-01 --as-of 2025-06-01
+      exportkb compare tests/cases/lpp --reform lpp-cap-doubled --proofs 1
     """
     from .cli import get_kb, load_cases
     from . import whatif as w
@@ -174,6 +178,12 @@ def compare(ctx: click.Context, cases: tuple[str, ...], reforms: tuple[str, ...]
             console.print(f"  [red]- {a}[/red]", highlight=False)
         for a in c.atoms_added:
             console.print(f"  [green]+ {a}[/green]", highlight=False)
+        if proofs > 0:
+            for cp in w.change_proofs(c, kb, limit=proofs):
+                console.print(f"  [bold]{cp.atom}[/bold] — {c.before}:", highlight=False)
+                console.print(cp.before.render("text", depth=depth), highlight=False, markup=False)
+                console.print(f"  [bold]{cp.atom}[/bold] — {c.after}:", highlight=False)
+                console.print(cp.after.render("text", depth=depth), highlight=False, markup=False)
 
 
 def _short(v: Any) -> str:
