@@ -261,3 +261,11 @@ def test_folder_of_case_files(tmp_path):
     assert [r["case"] for r in results] == [read_document(p)[0]["case"] for p in picked]
     errs = _read_jsonl(errors)
     assert [e["line"] for e in errs] == [len(picked) + 1] and "99-bad.yaml" in errs[0]["error"]
+
+
+def test_docs_list_exactly_the_csv_columns():
+    """docs/batch.md's CSV table is the user's contract: it must match CSV_COLUMNS."""
+    import re
+    doc = (CASES.parents[1] / "docs" / "batch.md").read_text(encoding="utf-8")
+    table = dict(re.findall(r"^\| `([a-z_]+)` \| `([a-z_\[\]0-9.]+)` \|$", doc, flags=re.M))
+    assert table == CSV_COLUMNS
