@@ -181,11 +181,11 @@ class Solver:
                 det.out_of_scope.append(str(args[0]))
             elif name == "classification_mismatch":
                 items[args[0]].classification_mismatch = f"declared {args[1]}, specs give {args[2]}"
-            elif name == "figure":
+            elif name == "figure":  # a figure with several values (e.g. one per party) keeps them all, sorted
                 if len(args) == 2:
-                    det.figures[str(args[0])] = args[1]
+                    _put_figure(det.figures, str(args[0]), args[1])
                 else:
-                    det.figures.setdefault(str(args[0]), {})[str(args[1])] = args[2]
+                    _put_figure(det.figures.setdefault(str(args[0]), {}), str(args[1]), args[2])
             elif name == "note":
                 det.notes.append(str(args[0]))
         for item_id, rs in reqs.items():
@@ -212,6 +212,18 @@ _UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
 
 
 _ATOM = re.compile(r'(?:"(?:[^"\\]|\\.)*"|[^\s"])+')
+
+
+def _put_figure(target: dict, name: str, value) -> None:
+    """Record a figure; a second value for the same name turns it into a sorted list (order-free)."""
+    if name not in target:
+        target[name] = value
+        return
+    old = target[name]
+    values = old if isinstance(old, list) else [old]
+    if value not in values:
+        values = sorted(values + [value], key=lambda v: (str(type(v)), v))
+    target[name] = values if len(values) > 1 else values[0]
 
 
 def _split_atoms(model_text: str) -> list[str]:
