@@ -25,7 +25,7 @@ from .expect import compare
 from .kb import KnowledgeBase
 from .loader import CASE_SUFFIXES, case_from_data, read_document
 from .model import Case
-from .solver import SolveOptions, Solver
+from .solver import SolveOptions, Solver, chunked
 
 #: CSV column → case field. One CSV row is one transaction line: one item to one
 #: ultimate consignee. Documented in docs/batch.md.
@@ -244,17 +244,6 @@ def solve_rows(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str =
     return [results[i] for i in range(len(rows))]
 
 
-def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
-    chunk: list[Row] = []
-    for r in rows:
-        chunk.append(r)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def run_batch(rows: Iterable[Row], *, kb_path: str | None = None, jobs: int = 1, chunk: int = 1000,
               time_limit: float | None = 300.0, proofs: str = "none",
               on_result: Callable[[Result], None], on_progress: Callable[[int], None] | None = None) -> Summary:
@@ -271,7 +260,7 @@ def run_batch(rows: Iterable[Row], *, kb_path: str | None = None, jobs: int = 1,
         if on_progress:
             on_progress(len(results))
 
-    chunks = _chunks(rows, chunk)
+    chunks = chunked(rows, chunk)
     if jobs <= 1:
         kb = KnowledgeBase.load(kb_path)
         solver = Solver(kb, SolveOptions(chunk_size=10**9, time_limit=time_limit))

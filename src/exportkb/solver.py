@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence, TypeVar
 
 import clingo
 
@@ -30,6 +30,21 @@ class SolveOptions:
     time_limit: float | None = 60.0  # seconds per chunk of solving
 
 
+T = TypeVar("T")
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of at most *size* items (the unit of one grounding), in order."""
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 class Solver:
     """Determines cases against one knowledge base. Reuse one Solver per process."""
 
@@ -45,13 +60,7 @@ class Solver:
 
     def determine_many(self, cases: Iterable[Case]) -> Iterator[Determination]:
         """Yield one determination per case, in input order, solving chunk by chunk."""
-        chunk: list[Case] = []
-        for case in cases:
-            chunk.append(case)
-            if len(chunk) >= self.options.chunk_size:
-                yield from self._solve_chunk(chunk)
-                chunk = []
-        if chunk:
+        for chunk in chunked(cases, self.options.chunk_size):
             yield from self._solve_chunk(chunk)
 
     def models(self, cases: Sequence[Case]) -> list[list[clingo.Symbol]]:

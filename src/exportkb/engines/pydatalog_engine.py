@@ -27,7 +27,7 @@ from ..determination import Determination
 from ..facts import case_facts
 from ..kb import KnowledgeBase
 from ..model import Case
-from ..solver import Solver
+from ..solver import Solver, chunked
 from .fragment import locator
 from .translate import BUILTINS, UNIT, Sig, Translation, TranslationError, Value, encode_args, pname, translate
 
@@ -93,13 +93,7 @@ class PyDatalogEngine:
         return next(iter(self.determine_many([case])))
 
     def determine_many(self, cases: Iterable[Case]) -> Iterator[Determination]:
-        chunk: list[Case] = []
-        for case in cases:
-            chunk.append(case)
-            if len(chunk) >= self.chunk_size:
-                yield from self._chunk(chunk)
-                chunk = []
-        if chunk:
+        for chunk in chunked(cases, self.chunk_size):
             yield from self._chunk(chunk)
 
     def models(self, cases: Sequence[Case]) -> list[list[clingo.Symbol]]:
