@@ -53,7 +53,9 @@ def render(kb: KnowledgeBase, fired: dict[str, set[str]]) -> str:
                 where = (f"{len(cases)}: " + ", ".join(cases[:4]) + (" …" if len(cases) > 4 else "")) if cases else "**no case**"
             lines.append(f"| `{r.id}` | {_cell(r.cite)} | {_cell(r.reads)} | {where} |")
         lines.append("")
-    lines += ["## Rules no case exercises", ""]
+    lines += ["## Rules no plain case exercises", "",
+              "These fire only when a reform overrides a parameter (tests/test_rule_coverage.py lists them with",
+              "the reason; tests/test_whatif.py and the `reform:` case mw-exactly-1e26-inclusive-reform exercise them).", ""]
     lines += [f"- `{u}`" for u in uncovered] or ["None: every rule with a body fires in at least one case."]
     return "\n".join(lines) + "\n"
 
