@@ -23,6 +23,19 @@ T = A.ASTType
 _BARE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 
 
+#: Template variables that hold dates (integers YYYYMMDD in kb/); shown as YYYY-MM-DD (kb/README.md).
+DATE_VARIABLES = frozenset({"D", "From", "To"})
+
+
+def _as_date(value: Any) -> str | None:
+    """An integer YYYYMMDD as an ISO date (99991231: open-ended), or None if it is not one."""
+    if isinstance(value, clingo.Symbol) and value.type == clingo.SymbolType.Number:
+        n = value.number
+        if 19000101 <= n <= 99991231 and 1 <= n // 100 % 100 <= 12 and 1 <= n % 100 <= 31:
+            return "(open-ended)" if n == 99991231 else f"{n // 10000:04d}-{n // 100 % 100:02d}-{n % 100:02d}"
+    return None
+
+
 @dataclass(frozen=True)
 class Pattern:
     """An atom some of whose arguments are unknown (``None``), e.g. party_role(C, ?, ultimate_consignee)."""
@@ -134,7 +147,8 @@ class ProofBuilder:
             return self.display(term)
         text = tpl.text
         for var_name, a in zip(tpl.args, args):
-            text = text.replace("{" + var_name + "}", self.display_arg(a))
+            shown = _as_date(a) if var_name in DATE_VARIABLES else None
+            text = text.replace("{" + var_name + "}", shown or self.display_arg(a))
         return text
 
     def atom_attrs(self, term: clingo.Symbol | A.AST) -> dict[str, Any]:
