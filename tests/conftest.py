@@ -19,3 +19,10 @@ def kb() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def solver(kb) -> Solver:
     return Solver(kb)
+
+
+@pytest.fixture(scope="session")
+def voc(kb):
+    """The KB's vocabularies for hypothesis strategies (tests/strategies.py)."""
+    from .strategies import Vocabulary
+    return Vocabulary(kb)

@@ -9,11 +9,23 @@ tests/cases/bad/).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
+from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
 from exportkb.kb import KnowledgeBase
+
+#: Hypothesis settings shared by the property tests: no deadline (solving is slow under load),
+#: derandomized in CI unless EXPORTKB_FUZZ_RANDOM is set (release checks).
+SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+                derandomize=os.environ.get("EXPORTKB_FUZZ_RANDOM") is None)
+
+
+def examples(default: int) -> int:
+    """How many examples a property runs: EXPORTKB_FUZZ_EXAMPLES, else *default*."""
+    return int(os.environ.get("EXPORTKB_FUZZ_EXAMPLES", str(default)))
 
 # Destinations where the rule's outcomes differ most; mixed with the whole list.
 INTERESTING = ("US", "DE", "NO", "GB", "IL", "AE", "SA", "IN", "MY", "SG", "VN", "CN", "MO", "HK", "RU", "IR", "KP")

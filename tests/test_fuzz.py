@@ -14,24 +14,16 @@ a failure prints the shrunk case to replay.) See docs/trust.md.
 """
 from __future__ import annotations
 
-import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exportkb.loader import case_from_data
 
-from .strategies import Vocabulary, case_dicts
+from .strategies import SETTINGS, case_dicts, examples
 
-EXAMPLES = int(os.environ.get("EXPORTKB_FUZZ_EXAMPLES", "50"))
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-                derandomize=os.environ.get("EXPORTKB_FUZZ_RANDOM") is None)
-
-
-@pytest.fixture(scope="module")
-def voc(kb) -> Vocabulary:
-    return Vocabulary(kb)
+EXAMPLES = examples(50)
 
 
 def _cases(kb, dicts):

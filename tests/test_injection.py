@@ -16,27 +16,19 @@ Examples per run: EXPORTKB_FUZZ_EXAMPLES (default 30; the pyDatalog property a f
 from __future__ import annotations
 
 import copy
-import os
 from typing import Any
 
 import clingo
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exportkb.errors import CaseError
 from exportkb.loader import case_from_data
 
-from .strategies import Vocabulary, case_dicts, weird_text
+from .strategies import SETTINGS, case_dicts, examples, weird_text
 
-EXAMPLES = int(os.environ.get("EXPORTKB_FUZZ_EXAMPLES", "30"))
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-                derandomize=os.environ.get("EXPORTKB_FUZZ_RANDOM") is None)
-
-
-@pytest.fixture(scope="module")
-def voc(kb) -> Vocabulary:
-    return Vocabulary(kb)
+EXAMPLES = examples(30)
 
 
 def renamed(plain: dict[str, Any], data, allow_nul: bool = False) -> tuple[dict[str, Any], dict[str, str]]:

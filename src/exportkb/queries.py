@@ -36,7 +36,7 @@ import clingo.ast
 from .errors import ExportKBError
 from .kb import KnowledgeBase, _py
 from .loader import case_from_data, parse_yaml
-from .reforms import default_queries_path
+from .reforms import check_spec, default_queries_path
 
 PARAM_TYPES = ("string", "constant", "int", "date", "list")
 _TOP_KEYS = {"title", "description", "params", "sweep", "asp", "reform"}
@@ -118,13 +118,9 @@ def load_query(name: str, folder: Path | None = None) -> Query:
                          "`exportkb query --list`)")
     data, _ = parse_yaml(path.read_text(encoding="utf-8"), str(path))
     where = str(path)
-    if not isinstance(data, dict):
-        raise QueryError(f"{where}: a query is a mapping with title, description, params and sweep or asp")
-    unknown = set(data) - _TOP_KEYS
-    if unknown:
-        raise QueryError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (fix: use {', '.join(sorted(_TOP_KEYS))})")
-    if not data.get("title"):
-        raise QueryError(f"{where}: title: missing (fix: state the question the query answers)")
+    check_spec(data, where, _TOP_KEYS, QueryError,
+               shape="a query is a mapping with title, description, params and sweep or asp",
+               title_fix="state the question the query answers")
     if ("sweep" in data) == ("asp" in data):
         raise QueryError(f"{where}: give exactly one of sweep: or asp:")
     params = {}

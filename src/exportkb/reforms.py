@@ -140,19 +140,29 @@ def _lp_title(path: Path) -> str:
     return path.stem
 
 
+def check_spec(data: Any, where: str, keys: set[str], error: type[ExportKBError], *, shape: str,
+               title_fix: str) -> dict:
+    """The checks every spec file under queries/ shares (reforms and named queries): a mapping, only
+    known keys, a title. Raises *error* with the file and the fix."""
+    if not isinstance(data, dict):
+        raise error(f"{where}: {shape}")
+    unknown = set(data) - keys
+    if unknown:
+        raise error(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (fix: use {', '.join(sorted(keys))})")
+    if not data.get("title"):
+        raise error(f"{where}: title: missing (fix: {title_fix})")
+    return data
+
+
 def _reform_from_yaml(path: Path) -> Reform:
     where = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ReformError(f"{where}: invalid YAML: {exc} (fix: correct the YAML syntax)") from None
-    if not isinstance(data, dict):
-        raise ReformError(f"{where}: a reform is a mapping with title, description, params/overlay/neutralize")
-    unknown = set(data) - _YAML_KEYS
-    if unknown:
-        raise ReformError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (fix: use {', '.join(sorted(_YAML_KEYS))})")
-    if not data.get("title"):
-        raise ReformError(f"{where}: title: missing (fix: say in one line what the reform changes)")
+    check_spec(data, where, _YAML_KEYS, ReformError,
+               shape="a reform is a mapping with title, description, params/overlay/neutralize",
+               title_fix="say in one line what the reform changes")
     if not (data.get("params") or data.get("overlay") or data.get("neutralize")):
         raise ReformError(f"{where}: the reform changes nothing (fix: give params, overlay or neutralize)")
     params = []

@@ -94,34 +94,30 @@ def _tree(proof: Proof, line: Callable[[int, str, bool], str], depth: int | None
     return out
 
 
-def render_text(proof: Proof, depth: int | None = None) -> str:
-    def line(level: int, nid: str, again: bool) -> str:
-        pad = "  " * level
+def _lines(proof: Proof, depth: int | None, bullet: str, again: str, prov: str, bare: str) -> list[str]:
+    """The proof tree as indented lines; the formats differ only in bullet and annotations."""
+    def line(level: int, nid: str, seen: bool) -> str:
+        pad = "  " * level + bullet
         if not nid:
             return f"{pad}…"
         n = proof.node(nid)
         mark = MARK[bool(n.get("holds"))] if n["kind"] != "attempt" else "✘"
         text = f"{pad}{mark} {sentence(proof, nid)}"
-        if again:
-            return text + f"  (see {nid} above)"
-        prov = provenance(proof, nid)
-        return text + (f"\n{pad}    {nid}: {prov}" if prov else f"\n{pad}    {nid}")
-    return header(proof) + "\n" + "\n".join(_tree(proof, line, depth)) + "\n"
+        if seen:
+            return text + again.format(nid=nid)
+        p = provenance(proof, nid)
+        return text + (prov.format(pad="  " * level, nid=nid, prov=p) if p else bare.format(pad="  " * level, nid=nid))
+    return _tree(proof, line, depth)
+
+
+def render_text(proof: Proof, depth: int | None = None) -> str:
+    lines = _lines(proof, depth, "", "  (see {nid} above)", "\n{pad}    {nid}: {prov}", "\n{pad}    {nid}")
+    return header(proof) + "\n" + "\n".join(lines) + "\n"
 
 
 def render_markdown(proof: Proof, depth: int | None = None) -> str:
-    def line(level: int, nid: str, again: bool) -> str:
-        pad = "  " * level
-        if not nid:
-            return f"{pad}- …"
-        n = proof.node(nid)
-        mark = MARK[bool(n.get("holds"))] if n["kind"] != "attempt" else "✘"
-        text = f"{pad}- {mark} {sentence(proof, nid)}"
-        if again:
-            return text + f" *(see {nid} above)*"
-        prov = provenance(proof, nid)
-        return text + (f" <sub>{nid}: {prov}</sub>" if prov else f" <sub>{nid}</sub>")
-    return f"### {header(proof)}\n\n" + "\n".join(_tree(proof, line, depth)) + "\n"
+    lines = _lines(proof, depth, "- ", " *(see {nid} above)*", " <sub>{nid}: {prov}</sub>", " <sub>{nid}</sub>")
+    return f"### {header(proof)}\n\n" + "\n".join(lines) + "\n"
 
 
 def _label(proof: Proof, nid: str) -> str:
