@@ -188,20 +188,6 @@ def _solve_chunk_in_worker(rows: list[Row]) -> list[Result]:
     return solve_rows(rows, _WORKER["kb"], _WORKER["solver"], _WORKER["proofs"])
 
 
-def _attach_proofs(kb: KnowledgeBase, explainer_box: dict, pending: list[tuple[Case, dict]]) -> None:
-    """Add why-proofs of every determination (JSON, format of docs/explanations.md) to the outputs.
-
-    The cases are recorded together in one grounding; proofs are built only for these cases.
-    """
-    if not pending:
-        return
-    from .explain import Explainer  # the explanation layer records rule firings
-
-    explainer = explainer_box.setdefault("explainer", Explainer(kb))
-    for (case, out), expl in zip(pending, explainer.cases([c for c, _ in pending])):
-        out["proofs"] = [proof.to_json() for proof in expl.determinations()]
-
-
 def solve_rows(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str = "none",
                _explainer: dict | None = None) -> list[Result]:
     """Validate and solve one chunk in one grounding; bad rows become error results.
@@ -240,7 +226,10 @@ def solve_rows(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str =
             results[idx] = Result(rows[idx].line, output=out)
             if proofs == "all" or (proofs == "failed" and out.get("expect_mismatches")):
                 pending.append((case, out))
-    _attach_proofs(kb, _explainer if _explainer is not None else _WORKER.setdefault("box", {}), pending)
+    if pending:
+        from .explain.attach import attach_proofs  # proofs are built only when asked
+
+        attach_proofs(kb, _explainer if _explainer is not None else _WORKER.setdefault("box", {}), pending)
     return [results[i] for i in range(len(rows))]
 
 
