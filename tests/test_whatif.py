@@ -179,6 +179,10 @@ ANNOT = "%! id: x.y\n%! cite: 15 CFR 740 (test)\n%! source: ../shared/reference/
     ({"a.yaml": "title: t\nparams:\n  - {name: lpp_annual_cap_tpp, value: lots, from: 2025-01-13}\n"}, ["a"],
      "not a 32-bit whole number"),
     ({"a.yaml": "title: t\n"}, ["a"], "changes nothing"),
+    # YAML 1.1 would read NO as false: reforms read scalars like case files do, so the value stays the text 'NO'.
+    ({"a.yaml": "title: t\nparams:\n  - {name: lpp_annual_cap_tpp, value: NO, from: 2025-01-13}\n"}, ["a"],
+     "'NO' is not a 32-bit whole number"),
+    ({"a.yaml": "title: t\nparams: [ {name: x\n"}, ["a"], r"a\.yaml:\d+: invalid YAML"),
     ({}, ["missing"], "not found"),
 ])
 def test_bad_reforms_are_rejected_with_a_clear_error(kb, tmp_path, files, reforms, message):
@@ -190,6 +194,12 @@ def test_bad_reforms_are_rejected_with_a_clear_error(kb, tmp_path, files, reform
 
 
 # ------------------------------------------------------------------ compare
+def test_reform_values_with_digit_separators_and_basic_dates(kb, tmp_path):
+    _write(tmp_path, "a.yaml", "title: t\nparams:\n  - {name: lpp_annual_cap_tpp, value: 26_900_000, from: 20250113}\n")
+    reform = load_reform("a", tmp_path)
+    assert reform.params[0].value == 26900000 and reform.params[0].start == 20250113
+
+
 def test_compare_reform_lists_only_changed_cases(kb, we01):
     china = next(whatif.scenarios(we01, kb, {"to": ["CN"]}))[1]
     result = whatif.compare([we01, china], kb, reform="no-aia")

@@ -34,10 +34,12 @@ from typing import Any, Iterable, Sequence
 
 import clingo
 import clingo.ast
-import yaml
+import re
 
 from .errors import ExportKBError
+from .errors import CaseError
 from .kb import KnowledgeBase, Rule, _head_signature
+from .loader import parse_yaml
 from .solver import SolveOptions, Solver
 
 FOREVER = 99991231
@@ -106,8 +108,8 @@ def _used_as_overlay(lp: Path, folder: Path) -> bool:
     """An .lp file named by some YAML reform's overlay is part of it, not a reform of its own."""
     for y in list(folder.glob("*.yaml")) + list(folder.glob("*.yml")):
         try:
-            data = yaml.safe_load(y.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
+            data = _read_yaml(y) or {}
+        except ReformError:
             continue
         if isinstance(data, dict) and lp.name in [str(x) for x in data.get("overlay") or []]:
             return True
@@ -156,10 +158,7 @@ def check_spec(data: Any, where: str, keys: set[str], error: type[ExportKBError]
 
 def _reform_from_yaml(path: Path) -> Reform:
     where = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ReformError(f"{where}: invalid YAML: {exc} (fix: correct the YAML syntax)") from None
+    data = _read_yaml(path)
     check_spec(data, where, _YAML_KEYS, ReformError,
                shape="a reform is a mapping with title, description, params/overlay/neutralize",
                title_fix="say in one line what the reform changes")
@@ -170,7 +169,7 @@ def _reform_from_yaml(path: Path) -> Reform:
         at = f"{where}: params[{i}]"
         if not isinstance(row, dict) or set(row) - _PARAM_KEYS or not {"name", "value", "from"} <= set(row):
             raise ReformError(f"{at}: {row!r} (fix: write {{name: PARAM, value: INTEGER, from: YYYY-MM-DD, to: YYYY-MM-DD}}; to is optional)")
-        value = row["value"]
+        value = _whole_number(row["value"])
         if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**31 - 1:
             raise ReformError(f"{at}.value: {value!r} is not a 32-bit whole number (fix: give an integer such as 53800000)")
         params.append(ParamOverride(str(row["name"]), value, _date(row["from"], f"{at}.from"),
@@ -187,6 +186,26 @@ def _reform_from_yaml(path: Path) -> Reform:
     return Reform(name=path.stem, title=str(data["title"]), description=str(data.get("description") or ""),
                   source=path, params=tuple(params), overlays=tuple(overlays), neutralize=tuple(neutralize),
                   cite=str(data.get("cite") or ""))
+
+
+def _read_yaml(path: Path) -> Any:
+    """Read a reform file with the case loader's YAML reading (YAML 1.2-safe: ``NO`` stays the text "NO",
+    numbers stay text until a field asks for a number), so reforms and cases read scalars the same way."""
+    try:
+        data, _ = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    except CaseError as exc:
+        first = exc.problems[0]
+        where = f"{path}:{first.line}" if first.line else str(path)
+        raise ReformError(f"{where}: {first.message} (fix: {first.fix or 'correct the YAML syntax'})") from None
+    return data
+
+
+def _whole_number(value: Any) -> Any:
+    """A parameter value written as digits (``53800000``, ``26_900_000``, ``-5``) becomes an int; anything else is
+    returned unchanged for the caller to reject with its message."""
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value):
+        return int(value)
+    return value
 
 
 def _date(value: Any, where: str) -> int:
