@@ -145,3 +145,30 @@ def test_keyword_expression(expr, name, hit):
 def test_keyword_expression_errors(expr):
     with pytest.raises(ExportKBError):
         KeywordExpression(expr)
+
+
+# ------------------------------------------------------------------ input-error cases (NAME.expected.txt)
+def test_whole_corpus_runs_without_ignore_bad_files_are_confirmed_refusals():
+    """tests/cases/bad/ files carry sidecars, so `exportkb test tests/cases` needs no --ignore."""
+    result = CliRunner().invoke(main, ["test", str(Path(__file__).parent / "cases"), "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    bad = [p for p in (Path(__file__).parent / "cases" / "bad").iterdir() if not p.name.endswith(".expected.txt")]
+    assert f"{len(bad)} input-error case(s) refused as expected" in result.output
+
+
+def test_refusal_with_the_wrong_message_is_an_error(tmp_path):
+    write_case(tmp_path, "ok.json", "ok", {"gpus": {"license_required": True}})
+    (tmp_path / "neg.yaml").write_text("case: neg\ndate: 2025-06-01\nto: DE\nitems:\n  - {id: g, eccn: 3A090.a, quantity: -1}\n",
+                                       encoding="utf-8")
+    (tmp_path / "neg.expected.txt").write_text("a message the loader never prints\n", encoding="utf-8")
+    result = run(str(tmp_path))
+    assert result.exit_code == 2
+    assert "refused, but the message lacks 'a message the loader never prints'" in result.output
+
+
+def test_sidecar_next_to_a_valid_case_is_an_error(tmp_path):
+    write_case(tmp_path, "ok.json", "ok", {"gpus": {"license_required": True}})
+    (tmp_path / "ok.expected.txt").write_text("quantity\n", encoding="utf-8")
+    result = run(str(tmp_path))
+    assert result.exit_code == 2
+    assert "expected an input error (ok.expected.txt) but the file loads" in result.output

@@ -45,7 +45,10 @@ def test(ctx: click.Context, paths: tuple[str, ...], engine: str, junitxml: Path
       exportkb test tests/cases --ignore tests/cases/bad
 
     A case file the loader rejects is reported with the loader's message (file,
-    field, fix); the other cases still run, and the exit code is 2.
+    field, fix); the other cases still run, and the exit code is 2 — unless the
+    file has a NAME.expected.txt sidecar (an input-error case, as in
+    tests/cases/bad/): then it passes when the message contains every line of
+    the sidecar.
     """
     from .cli import get_kb
 
@@ -65,6 +68,9 @@ def test(ctx: click.Context, paths: tuple[str, ...], engine: str, junitxml: Path
     elapsed = time.perf_counter() - start
     console = Console()
     _print(console, runner, outcomes, engine, elapsed, quiet)
+    if suite.refused:
+        console.print(f"{len(suite.refused)} input-error case(s) refused as expected (NAME.expected.txt)",
+                      markup=False, highlight=False)
     if junitxml:
         write_junit(junitxml, runner, outcomes, engine, elapsed, suite.errors)
     if suite.errors:

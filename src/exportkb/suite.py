@@ -44,21 +44,50 @@ class LoadedSuite:
     cases: list[Case]
     errors: list[str]  # one message per bad file (file, field, value, fix)
     skipped: list[Path]  # case files without `expect:` (not regression cases)
+    refused: list[Path] = field(default_factory=list)  # expected input errors, confirmed (NAME.expected.txt)
+
+
+def expected_error(path: Path) -> list[str] | None:
+    """The fragments the loader's message must contain when *path* is an input-error case, else None.
+
+    An input-error case is a case file ``NAME.EXT`` with a sidecar ``NAME.expected.txt`` next to it: each
+    non-blank line is a fragment of the error message (field, value, fix) — the convention of tests/cases/bad/.
+    """
+    sidecar = path.with_name(path.stem + ".expected.txt")
+    if not sidecar.is_file():
+        return None
+    return [line for line in sidecar.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def load_suite(paths: Iterable[str | Path], kb: KnowledgeBase, ignore: Iterable[str | Path] = ()) -> LoadedSuite:
     """Load every case file under *paths* except those under *ignore*; collect all errors
-    rather than stopping at the first."""
+    rather than stopping at the first.
+
+    A file with a ``NAME.expected.txt`` sidecar must be *refused*: it counts as confirmed when the
+    loader's message contains every line of the sidecar, and is an error otherwise."""
     suite = LoadedSuite([], [], [])
     ignored = [Path(p).resolve() for p in ignore]
     for f in iter_case_paths(paths):
         r = f.resolve()
         if any(r == i or i in r.parents for i in ignored):
             continue
+        fragments = expected_error(f)
         try:
             case = load_case(f, kb)
         except ExportKBError as exc:
-            suite.errors.append(str(exc))
+            if fragments is None:
+                suite.errors.append(str(exc))
+            else:
+                missing = [x for x in fragments if x not in str(exc)]
+                if missing:
+                    suite.errors.append(f"{f}: refused, but the message lacks {missing[0]!r} "
+                                        f"(from {f.stem}.expected.txt); the message was: {exc}")
+                else:
+                    suite.refused.append(f)
+            continue
+        if fragments is not None:
+            suite.errors.append(f"{f}: expected an input error ({f.stem}.expected.txt) but the file loads "
+                                "(fix: correct the sidecar, or remove it if the file is a valid case)")
             continue
         if case.expect:
             suite.cases.append(case)
