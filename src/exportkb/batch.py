@@ -49,21 +49,74 @@ CSV_COLUMNS: dict[str, str] = {
 _BOOL_COLUMNS = {"designed_for_datacenter", "open_weights", "consignee_government_controlled", "consignee_distributor"}
 
 
-@dataclass
 class Row:
-    """One input record: where it came from and its raw data (or why it could not be read)."""
+    """One input record: where it came from and its raw data (or why it could not be read).
 
-    line: int
-    data: Any = None
-    error: str | None = None
-    source: str = ""
+    A JSONL row keeps its line as text (``raw``) until ``data`` or ``error`` is asked for:
+    the batch sends the text to a worker process, which decodes it there, so the parent
+    process does only I/O (decoding in the parent would serialise a third of the work).
+    """
+
+    __slots__ = ("line", "source", "raw", "_data", "_error")
+
+    def __init__(self, line: int, data: Any = None, error: str | None = None, source: str = "",
+                 raw: str | None = None):
+        self.line, self.source, self.raw = line, source, raw
+        self._data, self._error = data, error
+
+    def _decode(self) -> None:
+        raw, self.raw = self.raw, None
+        try:
+            self._data = json.loads(raw, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            self._error = f"{self.source}: invalid JSON: {exc.msg} (fix: one JSON object per line)"
+
+    @property
+    def data(self) -> Any:
+        if self.raw is not None:
+            self._decode()
+        return self._data
+
+    @property
+    def error(self) -> str | None:
+        if self.raw is not None:
+            self._decode()
+        return self._error
+
+    def _wire(self) -> tuple:
+        """A plain tuple for sending to a worker (cheaper to pickle than an object); undecoded."""
+        return (self.line, self.source, self.raw, self._data, self._error)
+
+    def __repr__(self) -> str:
+        return f"Row(line={self.line}, source={self.source!r}, " + (
+            f"raw={self.raw!r})" if self.raw is not None else f"data={self._data!r}, error={self._error!r})")
 
 
-@dataclass
 class Result:
-    line: int
-    output: dict[str, Any] | None = None
-    error: str | None = None
+    """The answer for one row: its output (as a dict and/or as its JSON text) or its error.
+
+    Workers send the JSON text only (a string pickles fast); ``output`` decodes it on demand.
+    """
+
+    __slots__ = ("line", "_output", "text", "error")
+
+    def __init__(self, line: int, output: dict[str, Any] | None = None, error: str | None = None,
+                 text: str | None = None):
+        self.line, self._output, self.error, self.text = line, output, error, text
+
+    @property
+    def output(self) -> dict[str, Any] | None:
+        if self._output is None and self.text is not None:
+            self._output = json.loads(self.text)
+        return self._output
+
+    def __repr__(self) -> str:
+        return f"Result(line={self.line}, error={self.error!r}, text={self.text!r})"
+
+
+def result_text(out: dict[str, Any]) -> str:
+    """One output row as JSONL text (no newline): the single place the row's JSON is formatted."""
+    return json.dumps(out, ensure_ascii=False, sort_keys=False)
 
 
 @dataclass
@@ -87,6 +140,15 @@ class Summary:
             self.red_flags[f] += 1
         if out.get("expect_mismatches"):
             self.expect_failures += 1
+
+    def merge(self, other: "Summary") -> None:
+        """Add the counts of another summary (a worker's, for one chunk)."""
+        self.cases += other.cases
+        self.errors += other.errors
+        self.license_required += other.license_required
+        self.expect_failures += other.expect_failures
+        self.by_exception.update(other.by_exception)
+        self.red_flags.update(other.red_flags)
 
     def to_json(self) -> dict[str, Any]:
         return {"cases": self.cases, "errors": self.errors, "license_required": self.license_required,
@@ -118,15 +180,12 @@ def read_rows(path: Path) -> Iterator[Row]:
 
 
 def _read_jsonl(path: Path) -> Iterator[Row]:
+    """Rows holding their line's text; decoded (and JSON errors found) when first read, in the worker."""
     with path.open(encoding="utf-8", errors="replace") as fh:
         for n, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            try:
-                yield Row(n, json.loads(line, parse_float=Decimal), source=f"{path}:{n}")
-            except json.JSONDecodeError as exc:
-                yield Row(n, error=f"{path}:{n}: invalid JSON: {exc.msg} (fix: one JSON object per line)",
-                          source=f"{path}:{n}")
+            yield Row(n, source=f"{path}:{n}", raw=line)
 
 
 def _read_csv(path: Path) -> Iterator[Row]:
@@ -174,18 +233,34 @@ def _set_path(data: dict, path: str, value: Any) -> None:
 
 
 # --------------------------------------------------------------------------- solving
+#: Cases per grounding when --chunk is not given: with one process, big chunks amortise the
+#: set-up of a grounding; with several, smaller ones give every worker work early and keep the
+#: last chunk (the tail nobody shares) short.
+DEFAULT_CHUNK, DEFAULT_CHUNK_PARALLEL = 1000, 500
+
 _WORKER: dict[str, Any] = {}  # per-process state of a worker: its KB and Solver (parsed once)
+_PRELOADED: dict[str, Any] = {}  # the parent's KB, inherited by forked workers (no second parse)
 
 
 def _init_worker(kb_path: str | None, time_limit: float | None, proofs: str) -> None:
-    kb = KnowledgeBase.load(kb_path)
+    kb = _PRELOADED.get("kb") if _PRELOADED.get("path") == kb_path else None
+    kb = kb or KnowledgeBase.load(kb_path)
     _WORKER["kb"] = kb
-    _WORKER["solver"] = Solver(kb, SolveOptions(chunk_size=10**9, time_limit=time_limit))
+    _WORKER["solver"] = _batch_solver(kb, time_limit)
     _WORKER["proofs"] = proofs
 
 
-def _solve_chunk_in_worker(rows: list[Row]) -> list[Result]:
-    return solve_rows(rows, _WORKER["kb"], _WORKER["solver"], _WORKER["proofs"])
+def _batch_solver(kb: KnowledgeBase, time_limit: float | None) -> Solver:
+    # atoms=False: a batch row never shows the raw atoms, so the solver does not build them.
+    return Solver(kb, SolveOptions(chunk_size=10**9, time_limit=time_limit, atoms=False))
+
+
+def _solve_chunk_in_worker(wire: list[tuple]) -> tuple[list[tuple[int, str | None, str | None]], Summary]:
+    """Worker side: rows in as tuples, (line, JSON text, error) out plus the chunk's summary."""
+    rows = [Row(line, data, error, source, raw) for line, source, raw, data, error in wire]
+    results, summary = _solve_chunk(rows, _WORKER["kb"], _WORKER["solver"], _WORKER["proofs"],
+                                    _WORKER.setdefault("box", {}), keep_dicts=False)
+    return [(r.line, r.text, r.error) for r in results], summary
 
 
 def solve_rows(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str = "none",
@@ -194,21 +269,33 @@ def solve_rows(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str =
 
     ``proofs``: ``none``, ``failed`` (cases whose `expect:` fails) or ``all``.
     """
-    results: dict[int, Result] = {}
+    return _solve_chunk(rows, kb, solver, proofs, _explainer if _explainer is not None else {})[0]
+
+
+def _solve_chunk(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str, box: dict,
+                 keep_dicts: bool = True) -> tuple[list[Result], Summary]:
+    """One chunk: decode, validate, solve in one grounding, format each row's JSON, count.
+
+    Everything per case happens here (in the worker), so the parent only reads and writes text.
+    """
+    summary = Summary()
+    results: list[Result | None] = [None] * len(rows)
     pending: list[tuple[Case, dict]] = []
     good = []
     for idx, row in enumerate(rows):
-        if row.error is not None:
-            results[idx] = Result(row.line, error=row.error)
-            continue
-        try:
-            good.append((idx, case_from_data(row.data, kb, source=row.source or f"line {row.line}")))
-        except CaseError as exc:
-            results[idx] = Result(row.line, error=str(exc))
+        error = row.error
+        if error is None:
+            try:
+                good.append((idx, case_from_data(row.data, kb, source=row.source or f"line {row.line}")))
+                continue
+            except CaseError as exc:
+                error = str(exc)
+        results[idx] = Result(row.line, error=error)
+    outs: list[tuple[int, dict]] = []
     if good:
         try:
             dets = list(solver.determine_many([c for _, c in good]))
-        except ExportKBError as exc:  # isolate: solve one by one to find the culprit
+        except ExportKBError:  # isolate: solve one by one to find the culprit
             dets = []
             for idx, case in good:
                 try:
@@ -223,44 +310,56 @@ def solve_rows(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str =
             out["line"] = rows[idx].line
             if case.expect:
                 out["expect_mismatches"] = [str(m) for m in compare(case.expect, det)]
-            results[idx] = Result(rows[idx].line, output=out)
+            outs.append((idx, out))
             if proofs == "all" or (proofs == "failed" and out.get("expect_mismatches")):
                 pending.append((case, out))
     if pending:
         from .explain.attach import attach_proofs  # proofs are built only when asked
 
-        attach_proofs(kb, _explainer if _explainer is not None else _WORKER.setdefault("box", {}), pending)
-    return [results[i] for i in range(len(rows))]
+        attach_proofs(kb, box, pending)
+    for idx, out in outs:
+        summary.add(out)
+        results[idx] = Result(rows[idx].line, out if keep_dicts else None, text=result_text(out))
+    summary.errors = len(rows) - len(outs)
+    return results, summary  # type: ignore[return-value]
 
 
-def run_batch(rows: Iterable[Row], *, kb_path: str | None = None, jobs: int = 1, chunk: int = 1000,
+def run_batch(rows: Iterable[Row], *, kb_path: str | None = None, jobs: int = 1, chunk: int | None = None,
               time_limit: float | None = 300.0, proofs: str = "none",
               on_result: Callable[[Result], None], on_progress: Callable[[int], None] | None = None) -> Summary:
-    """Solve every row; call ``on_result`` for each, in input order, as chunks finish."""
-    summary = Summary()
+    """Solve every row; call ``on_result`` for each, in input order, as chunks finish.
 
-    def consume(results: list[Result]) -> None:
+    ``chunk`` (cases per grounding) defaults to :data:`DEFAULT_CHUNK` with one process and
+    :data:`DEFAULT_CHUNK_PARALLEL` with several.
+    """
+    summary = Summary()
+    if chunk is None:
+        chunk = DEFAULT_CHUNK if jobs <= 1 else DEFAULT_CHUNK_PARALLEL
+
+    def consume(results: list[Result], part: Summary) -> None:
+        summary.merge(part)
         for res in results:
-            if res.error is not None:
-                summary.errors += 1
-            else:
-                summary.add(res.output)
             on_result(res)
         if on_progress:
             on_progress(len(results))
 
-    chunks = chunked(rows, chunk)
+    kb_arg = str(kb_path) if kb_path else None
+    kb = KnowledgeBase.load(kb_arg)  # parsed once here; forked workers inherit it
     if jobs <= 1:
-        kb = KnowledgeBase.load(kb_path)
-        solver = Solver(kb, SolveOptions(chunk_size=10**9, time_limit=time_limit))
+        solver = _batch_solver(kb, time_limit)
         box: dict = {}
-        for ch in chunks:
-            consume(solve_rows(ch, kb, solver, proofs, box))
+        for ch in chunked(rows, chunk):
+            consume(*_solve_chunk(ch, kb, solver, proofs, box))
         return summary
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(str(kb_path) if kb_path else None, time_limit, proofs)) as pool:
-        for results in pool.imap(_solve_chunk_in_worker, chunks, chunksize=1):
-            consume(results)
+    wires = ([row._wire() for row in ch] for ch in chunked(rows, chunk))
+    _PRELOADED.update(path=kb_arg, kb=kb)
+    try:
+        with ctx.Pool(jobs, initializer=_init_worker, initargs=(kb_arg, time_limit, proofs)) as pool:
+            for triples, part in pool.imap(_solve_chunk_in_worker, wires, chunksize=1):
+                consume([Result(line, text=text, error=error) for line, text, error in triples], part)
+    finally:
+        _PRELOADED.clear()
     return summary
 
 
@@ -292,4 +391,11 @@ class Writer:
         if self._csv:
             self._csv.writerows(csv_rows(out))
         else:
-            self.fh.write(json.dumps(out, ensure_ascii=False, sort_keys=False) + "\n")
+            self.fh.write(result_text(out) + "\n")
+
+    def write_result(self, res: Result) -> None:
+        """Write a good row; JSONL uses the text the worker formatted (no decode, no re-encode)."""
+        if self._csv or res.text is None:
+            self.write(res.output)  # type: ignore[arg-type]
+        else:
+            self.fh.write(res.text + "\n")

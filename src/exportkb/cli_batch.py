@@ -20,7 +20,7 @@ from .errors import ExportKBError
               help="Output file (default: standard output; parquet needs a file).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
 @click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes (0 = one per CPU).")
-@click.option("--chunk", type=int, default=1000, show_default=True, help="Cases per grounding.")
+@click.option("--chunk", type=int, default=None, help="Cases per grounding (default: 1000 with one process, 500 with several).")
 @click.option("--proofs", type=click.Choice(["none", "failed", "all"]), default="none", show_default=True,
               help="Attach why-proofs: to cases whose `expect:` fails, or to all.")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -28,7 +28,7 @@ from .errors import ExportKBError
 @click.option("--time-limit", type=float, default=300.0, show_default=True, help="Seconds of solving allowed per chunk.")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 @click.pass_context
-def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str, jobs: int, chunk: int,
+def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str, jobs: int, chunk: int | None,
           proofs: str, errors_path: Path | None, time_limit: float, quiet: bool) -> None:
     """Determine every case of INPUT: a JSONL file (one case object per line), a CSV file (one
     transaction line per row; columns in docs/batch.md) or a folder of case files.
@@ -41,7 +41,7 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
       exportkb batch log.jsonl --out results.jsonl --jobs 2
       exportkb batch erp.csv --format csv --out results.csv
     """
-    if chunk < 1:
+    if chunk is not None and chunk < 1:
         raise ExportKBError("--chunk must be at least 1")
     if fmt == "parquet" and out_path is None:
         raise ExportKBError("--format parquet needs --out FILE")
@@ -64,7 +64,7 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
             line = json.dumps({"line": res.line, "error": res.error}, ensure_ascii=False)
             (err_fh.write(line + "\n") if err_fh else console.print(f"[red]line {res.line}[/]: {res.error}"))
             return
-        writer.write(res.output)
+        writer.write_result(res)
 
     try:
         with progress:
@@ -102,6 +102,9 @@ class _ParquetWriter:
         self.schema = pa.schema([(c, pa.string()) for c in CSV_OUT_COLUMNS])
         self.writer = pq.ParquetWriter(str(path), self.schema)
         self.buffer: list[list] = []
+
+    def write_result(self, res: Result) -> None:
+        self.write(res.output)
 
     def write(self, out) -> None:
         self.buffer.extend(csv_rows(out))

@@ -193,10 +193,9 @@ def case_from_data(data: Any, kb: KnowledgeBase, source: str = "<data>", lines: 
     if not isinstance(data, dict):
         raise CaseError([FieldProblem(source, "", f"the document is a {type(data).__name__}, not a mapping",
                                       "write the case as keys and values (case:, date:, to:, items: ...)")])
-    text_problems = [FieldProblem(source, path, msg, fix, line=_line(lines, path), value=value, has_value=True)
-                     for path, value, msg, fix in _unusable_text(data, "")]
-    if text_problems:
-        raise CaseError(text_problems)
+    if _has_unusable_text(data):
+        raise CaseError([FieldProblem(source, path, msg, fix, line=_line(lines, path), value=value, has_value=True)
+                         for path, value, msg, fix in _unusable_text(data, "")])
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:
@@ -223,9 +222,42 @@ def case_from_data(data: Any, kb: KnowledgeBase, source: str = "<data>", lines: 
     return case
 
 
+#: What clingo cannot carry in a string: NUL (ends a C string) and lone UTF-16 surrogates (not UTF-8).
+_UNUSABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _has_unusable_text(data: Any) -> bool:
+    """Quick yes/no over every key and string value: one compiled regex search per string.
+
+    Why separate from :func:`_unusable_text`: almost no case has such text, and building
+    field paths for every string of every case cost more than the rest of validation.
+    """
+    if isinstance(data, str):
+        return _UNUSABLE.search(data) is not None
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(k, str) and _UNUSABLE.search(k):
+                return True
+            cls = v.__class__
+            if cls is str:  # the common leaves are checked here, without a call
+                if _UNUSABLE.search(v):
+                    return True
+            elif cls is dict or cls is list or not isinstance(v, (int, float, Decimal, dt.date)) or isinstance(v, str):
+                if _has_unusable_text(v):
+                    return True
+        return False
+    if isinstance(data, list):
+        for v in data:
+            if _has_unusable_text(v):
+                return True
+    return False
+
+
 def _unusable_text(data: Any, path: str) -> Iterable[tuple[str, Any, str, str]]:
     """Text clingo cannot carry faithfully: NUL ends a C string (so "a\\0b" and "a\\0c" would become
-    the same id "a"), and lone surrogates (possible through JSON "\\ud800") are not UTF-8."""
+    the same id "a"), and lone surrogates (possible through JSON "\\ud800") are not UTF-8.
+
+    Each problem with its field path; callers check :func:`_has_unusable_text` first (fast path)."""
     if isinstance(data, dict):
         for k, v in data.items():
             sub = f"{path}.{k}" if path else str(k)
@@ -235,9 +267,11 @@ def _unusable_text(data: Any, path: str) -> Iterable[tuple[str, Any, str, str]]:
         for i, v in enumerate(data):
             yield from _unusable_text(v, f"{path}[{i}]")
     elif isinstance(data, str):
+        if _UNUSABLE.search(data) is None:
+            return
         if "\x00" in data:
             yield path, data, "contains a NUL character", "remove the NUL (\\u0000) from the text"
-        elif any("\ud800" <= ch <= "\udfff" for ch in data):
+        else:
             yield path, data, "contains a lone UTF-16 surrogate, which is not text", \
                 "write the character itself, or a valid surrogate pair in JSON"
 

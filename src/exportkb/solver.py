@@ -28,6 +28,7 @@ DEFAULT_CHUNK = 500
 class SolveOptions:
     chunk_size: int = DEFAULT_CHUNK
     time_limit: float | None = 60.0  # seconds per chunk of solving
+    atoms: bool = True  # fill Determination.atoms (raw shown atoms); the batch does not need them
 
 
 T = TypeVar("T")
@@ -160,11 +161,13 @@ class Solver:
         reqs: dict[str, list[str]] = {}
         key_text: str | None = None
         texts: list[str] = []
+        keep_atoms = self.options.atoms
         for name, all_args, text in rows:
             if key_text is None:
                 key_text = str(clingo.String(all_args[0]))
             args = all_args[1:]
-            texts.append(text.replace(key_text, case_key_text, 1))
+            if keep_atoms:
+                texts.append(text.replace(key_text, case_key_text, 1))
             if name == "classified":
                 items[args[0]].eccn = args[1]
             elif name == "license_required":
