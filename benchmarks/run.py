@@ -1,541 +1,426 @@
-"""Benchmark `exportkb batch` against bare clingo on the same KB and the same facts.
+"""Benchmark `exportkb batch` against bare clingo on the same KB and facts (issue 8), in one run.
 
-    python -m benchmarks.run                      # sizes 1000,10000,100000 → benchmarks/RESULTS.md
-    python -m benchmarks.run --quick              # sizes 1000,5000, fewer repetitions (a smoke run)
-    python -m benchmarks.run --sizes 1000,10000 --out /tmp/results.md
+    python -m benchmarks.run                  # 1k/10k/100k → benchmarks/RESULTS.md + results.json (~20 min, 2 quiet cores)
+    python -m benchmarks.run --plan           # the steps and the estimated time, nothing measured
+    python -m benchmarks.run --quick          # 1k and 2k cases, fewer repetitions, printed (~2 min)
+    python -m benchmarks.run --only proofs2 --sizes 100000 --merge     # re-run one row into RESULTS.md
+    python -m benchmarks.run --skip proofs1 --proof-sizes 1000,10000   # a shorter full run
 
-Why it is built this way:
+Rows (names for --only / --skip): clingo, batch1, batch2, proofs1, proofs2 (per size), cold, warm
+(single-case latency), profile (cProfile of a 1-process batch).
 
-* Every measurement runs in a fresh child process (``--measure ...``) that
-  reports its wall time, its CPU time (its own plus its reaped children's —
-  the worker processes of ``--jobs 2``) and its peak RSS. The machine may be
-  shared, so wall time can be distorted; CPU time is not, and both are
-  reported with the 1-minute load average taken when the measurement started.
-* Bare clingo gets exactly the facts the library adds (``exportkb.facts.case_facts``,
-  written as ``str(symbol) + "."``) and every ``.lp`` file of ``kb/``, all cases
-  in one grounding, no Python per case. Fact writing is not timed.
-* The batch is timed end to end from the JSONL file: reading, validation
-  (``case_from_data``), building symbols, grounding, solving, reading the model,
-  building the JSON result and writing it — the library's ``run_batch`` with a
-  ``Writer``, as the CLI does it.
-* ``--proofs`` needs ``exportkb.explain.attach_proofs``; when it is missing the
-  figure is "n/a" with the reason. A separate, clearly labelled proxy measures
-  proofs through the explain API (``Explainer.cases`` + ``determinations()``).
+Why it is built this way (details in benchmarks/measure.py and benchmarks/report.py): every
+throughput figure is a fresh process — bare clingo, or the `exportkb` CLI — timed from outside
+(wall, CPU of the process and its workers, memory of the process tree), so the harness depends
+only on the CLI and keeps working while the library changes; a row that cannot run is reported
+as "n/a (reason)". Ratios to bare clingo and the targets table are computed from the figures.
+Progress with an ETA goes to standard error; the raw figures are saved after every step.
 """
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import os
 import platform
 import pstats
-import resource
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-PY = sys.executable
-PROXY_CASES = 500  # the explain-API proof proxy is slow; measure it on this many cases
-TARGETS = {
-    "batch_vs_clingo": 0.9,        # batch (2 processes) throughput ≥ 0.9 × bare clingo
-    "proofs_cases_per_s": 2000,    # ≥ 2,000 cases/s with proofs
-    "proof_p50_ms": 10.0,          # one case with proof, p50 ≤ 10 ms
-    "proofs_100k_mb": 700,         # 100k with proofs ≤ 700 MB peak RSS
-}
+from benchmarks import report
+from benchmarks.measure import (PY, ROOT, count_lines, exportkb_cmd, now, pcts, run_timed,  # noqa: F401
+                                write_facts)
+
+ROW_NAMES = ["clingo", "batch1", "batch2", "proofs1", "proofs2", "cold", "warm", "profile"]
+CASE = "tests/cases/aia/aia-we01-germany.yaml"
+RESULTS_MD, RESULTS_JSON = ROOT / "benchmarks" / "RESULTS.md", ROOT / "benchmarks" / "results.json"
+#: Assumed wall rates (cases/s) on 2 quiet cores, for the plan; replaced by measured rates as the run goes.
+ASSUMED = {"prepare": 5000.0, "prepare+facts": 1000.0, "clingo": 1500.0, "batch1": 1500.0, "batch2": 2500.0, "proofs1": 300.0,
+           "proofs2": 550.0, "profile": 600.0}
+STARTUP_S = 1.0  # interpreter + imports + parsing kb/ per process
 
 
-# --------------------------------------------------------------------------- measurement (child side)
-def _usage() -> tuple[float, float, float]:
-    """(cpu seconds of this process + reaped children, peak RSS MB of self, peak RSS MB of any child).
+# --------------------------------------------------------------------------- the plan
+class Plan:
+    """The steps of a run with their estimated seconds; estimates follow the rates measured so far."""
 
-    Peak RSS of self is VmHWM of this process's own address space: ``ru_maxrss`` survives
-    ``execve`` on Linux, so a child forked from a big benchmark parent would report the parent's size.
-    """
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime, _vm_hwm_mb() or me.ru_maxrss / 1024, \
-        ch.ru_maxrss / 1024
+    def __init__(self, steps: list[tuple[str, int]], reps: int, budget: float):
+        self.steps, self.reps, self.budget = steps, reps, budget
+        self.rates = dict(ASSUMED)
+        self.done = 0
+        self.t0 = time.perf_counter()
 
+    def estimate(self, kind: str, n: int) -> float:
+        if kind == "cold":
+            return min(self.reps, 20) * 1.2 + 2 * min(self.reps, 10) * 2.5
+        if kind == "warm":
+            return 3 + min(self.reps * 0.03, self.budget) + min(self.reps * 0.1, self.budget) \
+                + min(self.reps * 0.5, self.budget)
+        return STARTUP_S + n / self.rates[kind]
 
-def _vm_hwm_mb() -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return None
+    def remaining(self) -> float:
+        return sum(self.estimate(k, n) for k, n in self.steps[self.done:])
 
+    def learn(self, kind: str, n: int, wall: float) -> None:
+        if kind in self.rates and n >= 1000 and wall > STARTUP_S:
+            self.rates[kind] = n / (wall - STARTUP_S)
 
-def measure_batch(path: Path, jobs: int, chunk: int, proofs: str, out: Path) -> dict[str, Any]:
-    """Time run_batch end to end from JSONL rows to a JSONL output file (in this process)."""
-    from exportkb.batch import Writer, read_rows, run_batch
-    attach = None
-    if proofs != "none":
-        from exportkb.explain import attach_proofs  # ImportError → the caller reports n/a
-        attach = attach_proofs(proofs, None)
-    t0, c0 = time.perf_counter(), _usage()[0]
-    with out.open("w", encoding="utf-8") as fh:
-        writer = Writer(fh, "jsonl")
+    def describe(self) -> str:
+        lines = [f"  {k:<14} {n:>9,}  ~{_dur(self.estimate(k, n))}"
+                 for k, n in self.steps]
+        total = self.remaining()
+        return "\n".join(["plan (estimates from assumed rates on 2 quiet cores, cases/s: "
+                          + ", ".join(f"{k} {v:,.0f}" for k, v in ASSUMED.items()) + "):", *lines,
+                          f"  total ~{_dur(total)}"])
 
-        def on_result(res) -> None:
-            if res.output is not None:
-                if attach:
-                    attach(res.output)
-                writer.write(res.output)
-
-        summary = run_batch(read_rows(path), jobs=jobs, chunk=chunk, on_result=on_result)
-    wall = time.perf_counter() - t0
-    cpu, rss_self, rss_child = _usage()
-    return {"wall": wall, "cpu": cpu - c0, "rss_mb": max(rss_self, rss_child), "rss_self_mb": rss_self,
-            "rss_child_mb": rss_child, "cases": summary.cases, "errors": summary.errors}
+    def progress(self, what: str) -> str:
+        left = self.remaining()
+        end = datetime.now(timezone.utc) + timedelta(seconds=left)
+        return (f"[{self.done}/{len(self.steps)}] {what}; elapsed {_dur(time.perf_counter() - self.t0)}, "
+                f"run ETA {_dur(left)} (~{end:%H:%M} UTC)")
 
 
-def measure_proof_proxy(path: Path, chunk: int, limit: int) -> dict[str, Any]:
-    """Proofs through the explain API: record in shared groundings, a why-proof per determination, JSON."""
-    from exportkb.batch import read_rows
-    from exportkb.errors import CaseError
-    from exportkb.explain import Explainer
-    from exportkb.kb import KnowledgeBase
-    from exportkb.loader import case_from_data
-    t0, c0 = time.perf_counter(), _usage()[0]
-    kb = KnowledgeBase.load()
-    ex = Explainer(kb)
-    n = proofs = 0
-    batch: list = []
+def _dur(s: float) -> str:
+    s = max(0, int(s))
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
-    def flush() -> None:
-        nonlocal n, proofs
-        for ce in ex.cases(batch):
-            ps = ce.determinations()
-            proofs += len(ps)
-            json.dumps([p.to_json() for p in ps], default=str)
-            n += 1
-        batch.clear()
 
-    for row in read_rows(path):
-        if row.line > limit:
-            break
+def say(msg: str) -> None:
+    print(f"{datetime.now(timezone.utc):%H:%M:%S} {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- steps
+class LineCounter:
+    """Counts the lines of a growing output file incrementally (outputs with proofs can be GBs)."""
+
+    def __init__(self, path: Path):
+        self.path, self.offset, self.lines = path, 0, 0
+
+    def __call__(self) -> int:
         try:
-            batch.append(case_from_data(row.data, kb))
-        except CaseError:  # the batch reports such rows as errors; they have no proof either
-            continue
-        if len(batch) >= chunk:
-            flush()
-    flush()
-    wall = time.perf_counter() - t0
-    cpu, rss_self, _ = _usage()
-    return {"wall": wall, "cpu": cpu - c0, "rss_mb": rss_self, "cases": n, "proofs": proofs}
+            with self.path.open("rb") as fh:
+                fh.seek(self.offset)
+                while block := fh.read(1 << 20):
+                    self.lines += block.count(b"\n")
+                    self.offset += len(block)
+        except OSError:
+            pass
+        return self.lines
 
 
-def measure_warm(case_file: Path, reps: int) -> dict[str, Any]:
-    """Single-case latency in a warm process: Solver.determine (and with proofs) on one case, repeated."""
-    from exportkb.kb import KnowledgeBase
-    from exportkb.loader import load_case
-    from exportkb.solver import Solver
-    kb = KnowledgeBase.load()
-    solver = Solver(kb)
-    case = load_case(case_file, kb)
-    solver.determine(case)
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        json.dumps(solver.determine(case).to_json())
-        times.append(time.perf_counter() - t)
-    out: dict[str, Any] = {"det_ms": _pcts(times)}
-    try:
-        from exportkb.explain import Explainer
-    except ImportError as exc:
-        out["proof_ms"] = f"n/a ({exc})"
-        return out
-    ex = Explainer(kb)
-    ex.case(case).determinations()
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        det = solver.determine(case).to_json()
-        det["proofs"] = [p.to_json() for p in ex.case(case).determinations()]
-        json.dumps(det, default=str)
-        times.append(time.perf_counter() - t)
-    out["proof_ms"] = _pcts(times)
-    return out
+def child_json(args: list[str], out: Path) -> dict[str, Any]:
+    """Run ``python -m benchmarks.measure ARGS``; its last stdout line is JSON (or the error is reported)."""
+    m = run_timed([PY, "-m", "benchmarks.measure", *args], stdout=out)
+    if m.get("rc") != 0:
+        return {"na": f"exit {m.get('rc')}: {report._one_line(m.get('stderr', ''))}", "load": m.get("load", 0)}
+    lines = out.read_text().strip().splitlines()
+    return {**json.loads(lines[-1]), "wall": m["wall"], "cpu": m["cpu"]}
 
 
-def _pcts(times: list[float]) -> dict[str, float]:
-    ms = sorted(t * 1000 for t in times)
-    return {"p50": statistics.median(ms), "p99": ms[min(len(ms) - 1, int(round(0.99 * (len(ms) - 1))))],
-            "n": len(ms)}
-
-
-# --------------------------------------------------------------------------- orchestration (parent side)
-def _child(args: list[str], timeout: float = 3600) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter; its last stdout line is JSON."""
-    load = os.getloadavg()[0]
-    proc = subprocess.run([PY, "-m", "benchmarks.run", "--measure", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
-    if proc.returncode != 0:
-        return {"error": (proc.stderr.strip().splitlines() or ["exit %d" % proc.returncode])[-1], "load": load}
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
-    res["load"] = load
+def prepare(n: int, work: Path, facts: bool) -> dict[str, Any]:
+    """The seeded log of n cases (and bare clingo's facts file), reused when the work dir has them."""
+    log, fl = work / f"log{n}.jsonl", work / f"facts{n}.lp"
+    meta = work / f"prep{n}.json"
+    old = json.loads(meta.read_text()) if meta.exists() else {}
+    if log.exists() and (not facts or "valid" in old or "facts_na" in old) and count_lines(log)[0] == n:
+        return old
+    res = child_json(["prepare", str(n), str(log), str(fl) if facts else "-"], work / "prepare.out")
+    meta.write_text(json.dumps(res))
     return res
 
 
-def write_log(n: int, path: Path) -> None:
-    from benchmarks.generate import generate
-    from exportkb.kb import KnowledgeBase
-    countries = sorted(KnowledgeBase.load().countries)
-    with path.open("w", encoding="utf-8") as fh:
-        for case in generate(n, countries=countries):
-            fh.write(json.dumps(case) + "\n")
+def batch_row(key: str, n: int, log: Path, expected: int, work: Path, chunk: int | None, keep: bool) -> dict[str, Any]:
+    jobs = report.ROWS[key][1]
+    out = work / f"out-{key}-{n}.jsonl"
+    cmd = [*exportkb_cmd(), "batch", str(log), "--out", str(out), "--errors", str(work / "errors.jsonl"),
+           "--jobs", str(jobs), "--quiet"]
+    if chunk:
+        cmd += ["--chunk", str(chunk)]
+    if key.startswith("proofs"):
+        cmd += ["--proofs", "all"]
+    counter = LineCounter(out)
+
+    def tick(elapsed: float) -> None:
+        done = counter()
+        r = done / elapsed if elapsed else 0
+        eta = f", ETA {_dur((n - done) / r)}" if r else ""
+        say(f"    {key} {n:,}: {done:,}/{n:,} ({100 * done / n:.0f}%), {r:,.0f} cases/s{eta}")
+
+    m = run_timed(cmd, stdout=None, tick=tick, every=15.0)
+    if "wall" in m:
+        lines, proofs, size = count_lines(out, b'"proofs"' if key.startswith("proofs") else None)
+        m.update(cases=lines, expected=expected, out_bytes=size, jobs=jobs)
+        if key.startswith("proofs"):
+            m["with_proofs"] = proofs
+        if m["rc"] == 0:
+            m.pop("stderr", None)
+    if not keep:
+        out.unlink(missing_ok=True)
+    return m
 
 
-def write_facts(log: Path, facts: Path) -> int:
-    """The facts the library would add, for every valid case of the log, as one .lp file.
-
-    Rows the loader refuses are skipped: the batch reports them as errors and solves nothing for them.
-    """
-    from exportkb.batch import read_rows
-    from exportkb.errors import CaseError
-    from exportkb.facts import case_facts
-    from exportkb.kb import KnowledgeBase
-    from exportkb.loader import case_from_data
-    kb = KnowledgeBase.load()
-    n = 0
-    with facts.open("w", encoding="utf-8") as fh:
-        for row in read_rows(log):
-            try:
-                case = case_from_data(row.data, kb)
-            except CaseError:
-                continue
-            fh.write("".join(str(s) + ".\n" for s in case_facts(case, f"#{n}")))
-            n += 1
-    return n
-
-
-def bare_clingo(facts: Path, out: Path) -> dict[str, Any]:
-    """`python -m clingo` (pyclingo's front-end of the C++ solver) on kb/**/*.lp + the facts, model printed."""
+def bare_clingo(n: int, facts: Path, work: Path) -> dict[str, Any]:
     kb_files = sorted(str(p) for p in (ROOT / "kb").rglob("*.lp"))
-    load = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    with out.open("w") as fh:
-        proc = subprocess.run([PY, "-m", "clingo", *kb_files, str(facts), "-V0", "--warn=none"],
-                              stdout=fh, stderr=subprocess.PIPE, text=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    last = out.read_text().rstrip().rsplit("\n", 1)[-1] if out.stat().st_size else ""
-    if proc.returncode not in (0, 10, 30) or last != "SATISFIABLE":  # the python front-end exits 0
-        return {"error": f"clingo exit {proc.returncode}, last line {last!r}: {proc.stderr.strip()[-300:]}",
-                "load": load}
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "rss_mb": after.ru_maxrss / 1024, "load": load}
+    out = work / "clingo.out"
+    m = run_timed([PY, "-m", "clingo", *kb_files, str(facts), "-V0", "--warn=none"], stdout=out)
+    if "wall" in m:
+        last = out.read_text().rstrip().rsplit("\n", 1)[-1] if out.stat().st_size else ""
+        if last != "SATISFIABLE":
+            return {"na": f"clingo exit {m['rc']}, last line {last!r}: {report._one_line(m['stderr'])}",
+                    "load": m["load"]}
+        m["rc"] = 0  # the python front-end exits 0, the C++ binary 10/30 on SAT
+        m.pop("stderr", None)
+    out.unlink(missing_ok=True)
+    return m
 
 
-def cold_latency(case_file: Path, reps: int) -> dict[str, Any]:
-    """A fresh `exportkb check FILE --json` process per determination."""
-    exe = Path(PY).with_name("exportkb")
-    cmd = [str(exe)] if exe.exists() else [PY, "-m", "exportkb.cli"]
-    load = os.getloadavg()[0]
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        proc = subprocess.run([*cmd, "check", str(case_file), "--json"], capture_output=True, cwd=ROOT)
-        times.append(time.perf_counter() - t)
-        if proc.returncode not in (0, 1):
-            return {"error": proc.stderr.decode()[-300:], "load": load}
-    return {**_pcts(times), "load": load}
+def cold(reps: int, work: Path) -> dict[str, Any]:
+    """Fresh processes, one case each: determine, batch with proofs, explain (full proofs)."""
+    one = work / "one-case"
+    one.mkdir(exist_ok=True)
+    shutil.copy(ROOT / CASE, one / Path(CASE).name)
+    cmds = {"check": ([*exportkb_cmd(), "check", CASE, "--json"], min(reps, 20)),
+            "batch_proofs": ([*exportkb_cmd(), "batch", str(one), "--proofs", "all", "--quiet",
+                              "--out", str(work / "one.jsonl")], min(reps, 10)),
+            "explain": ([*exportkb_cmd(), "explain", CASE, "--format", "json"], min(reps, 10))}
+    res: dict[str, Any] = {}
+    for key, (cmd, k) in cmds.items():
+        walls, cpus, load = [], [], os.getloadavg()[0]
+        for _ in range(k):
+            m = run_timed(cmd, stdout=work / "cold.out")
+            if m.get("rc") not in (0, 1):  # 1 = the case's expect: block differs; still a determination
+                res[key] = {"na": f"exit {m.get('rc')}: {report._one_line(m.get('stderr', m.get('na', '')))}",
+                            "load": load}
+                break
+            walls.append(m["wall"])
+            cpus.append(m["cpu"])
+        else:
+            res[key] = {"wall_ms": pcts(walls), "cpu_ms": pcts(cpus), "load": load, "at": now(),
+                        "bytes": (work / ("one.jsonl" if key == "batch_proofs" else "cold.out")).stat().st_size}
+    return res
 
 
-CATEGORIES = [  # (label, function names whose cumulative time counts; first match wins, outermost)
-    ("reading JSONL", ("_read_jsonl",)),
+def warm(reps: int, budget: float, work: Path) -> dict[str, Any]:
+    res = child_json(["warm", CASE, str(reps), str(budget)], work / "warm.out")
+    res.pop("wall", None)
+    res.pop("cpu", None)
+    return res
+
+
+CATEGORIES = [  # (label, function names whose cumulative time counts; outermost calls only)
+    ("reading the input", ("read_rows", "_read_jsonl", "_read_csv")),
     ("validation (case_from_data)", ("case_from_data",)),
     ("building symbols (case_facts + backend)", ("case_facts",)),
-    ("adding the KB AST to a Control", ("add_to",)),
+    ("adding the KB to a Control", ("add_to",)),
     ("grounding", ("ground",)),
-    ("solving (clingo search + model string)", ("wait", "resume", "__str__")),
-    ("reading the model (split/parse/_determination)", ("_split_atoms", "_parse_flat", "_determination", "parse_term")),
-    ("result JSON (to_json + json.dumps)", ("to_json", "dumps", "write")),
+    ("solving (clingo search + model)", ("solve", "wait", "resume")),
+    ("reading the model", ("_split_atoms", "_parse_flat", "_determination", "parse_term")),
+    ("result JSON (to_json, dumps, write)", ("to_json", "dumps", "write")),
     ("KB load (parse kb/)", ("load",)),
 ]
 
 
-def profile_batch(log: Path) -> list[tuple[str, float]]:
-    """cProfile of one in-process batch (1 process); time by pipeline stage."""
-    from exportkb.batch import Writer, read_rows, run_batch
-    prof = cProfile.Profile()
-    with open(os.devnull, "w") as fh:
-        writer = Writer(fh, "jsonl")
-        prof.enable()
-        run_batch(read_rows(log), jobs=1, chunk=1000, on_result=lambda r: r.output and writer.write(r.output))
-        prof.disable()
-    stats = pstats.Stats(prof).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
+def profile(n: int, log: Path, work: Path) -> dict[str, Any]:
+    """cProfile of the CLI on a 1-process batch; time by pipeline stage (matched by function name)."""
+    stats_file = work / "batch.prof"
+    cmd = [PY, "-m", "cProfile", "-o", str(stats_file), "-m", "exportkb.cli", "batch", str(log), "--jobs", "1",
+           "--quiet", "--out", os.devnull]
+    m = run_timed(cmd)
+    if m.get("rc") not in (0, None) or not stats_file.exists():
+        return {"na": f"exit {m.get('rc')}: {report._one_line(m.get('stderr', m.get('na', '')))}"}
+    stats = pstats.Stats(str(stats_file)).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
     total = sum(v[2] for v in stats.values())
-    out = []
+    stages = []
     for label, names in CATEGORIES:
         ct = 0.0
         for (file, _, name), (_, _, _, cum, callers) in stats.items():
             if name in names and ("exportkb" in file or "json" in file or "clingo" in file or file == "~"):
-                # outermost frames only: skip a call whose caller is itself one of these names
                 if not any(c[2] in names for c in callers):
                     ct += cum
-        out.append((label, ct))
-    out.append(("total (profiled)", total))
-    return out
+        stages.append((label, ct))
+    return {"n": n, "stages": stages, "total": total, "load": m["load"], "at": m["at"]}
 
 
-@dataclass
-class Report:
-    sizes: list[int]
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    latency: dict[str, Any] = field(default_factory=dict)
-    profile: list[tuple[str, float]] = field(default_factory=list)
-    proof_status: str = ""
-    profile_n: int = 0
-    machine: dict[str, str] = field(default_factory=dict)
-
-
-def run(sizes: list[int], quick: bool, chunk: int, workdir: Path) -> Report:
-    rep = Report(sizes)
-    try:
-        from exportkb.explain import attach_proofs  # noqa: F401
-        rep.proof_status = "ok"
-    except ImportError as exc:
-        rep.proof_status = f"n/a: `--proofs` needs exportkb.explain.attach_proofs, which is not there ({exc})"
-    for n in sizes:
-        log, facts = workdir / f"log{n}.jsonl", workdir / f"facts{n}.lp"
-        _say(f"[{n}] generating")
-        write_log(n, log)
-        valid = write_facts(log, facts)
-        _say(f"[{n}] bare clingo")
-        row: dict[str, Any] = {"n": n, "clingo": bare_clingo(facts, workdir / "clingo.out"), "valid": valid}
-        for jobs in (1, 2):
-            _say(f"[{n}] batch jobs={jobs}")
-            row[f"batch{jobs}"] = _child(["batch", str(log), str(jobs), str(chunk), "none", str(workdir / "out.jsonl")])
-            if rep.proof_status == "ok":
-                row[f"proofs{jobs}"] = _child(["batch", str(log), str(jobs), str(chunk), "all",
-                                               str(workdir / "outp.jsonl")])
-        if n == sizes[0]:  # slow (see RESULTS.md): the first PROXY_CASES cases of the smallest log only
-            _say(f"[{n}] proof proxy")
-            row["proof_proxy"] = _child(["proxy", str(log), str(chunk), str(PROXY_CASES)])
-            row["proof_proxy"]["n"] = min(n, PROXY_CASES)
-        rep.rows.append(row)
-    case_file = ROOT / "tests" / "cases" / "aia" / "aia-we01-germany.yaml"
-    _say("latency")
-    rep.latency = {"case": str(case_file.relative_to(ROOT)),
-                   "cold": cold_latency(case_file, 5 if quick else 20),
-                   "warm": _child(["warm", str(case_file), str(50 if quick else 300)])}
-    prof_n = min(sizes[0] if quick else 10_000, max(sizes))
-    _say(f"profile {prof_n}")
-    log = workdir / f"log{prof_n}.jsonl"
-    if not log.exists():
-        write_log(prof_n, log)
-    rep.profile = profile_batch(log)
-    rep.profile_n = prof_n
-    rep.machine = machine()
-    return rep
-
-
-def _say(msg: str) -> None:
-    print(f"{datetime.now(timezone.utc):%H:%M:%S} {msg}", file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------- report
 def machine() -> dict[str, str]:
     import clingo
+
     import exportkb
-    cpu = "?"
+    cpu, mem = "?", "?"
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "?"
-    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                   if l.startswith("model name"))
         kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
         mem = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration):
+    except (OSError, StopIteration, ValueError):
+        pass
+    git = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)
+    kbv = "?"
+    try:
+        kbv = exportkb.KnowledgeBase.load().version
+    except Exception:  # noqa: BLE001 — informative only
         pass
     return {"cores": str(os.cpu_count()), "memory": mem, "cpu": cpu, "python": platform.python_version(),
-            "clingo": clingo.__version__, "exportkb": exportkb.__version__, "os": platform.platform(),
-            "date": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"}
+            "clingo": clingo.__version__, "exportkb": exportkb.__version__, "kb": str(kbv),
+            "os": platform.platform(), "git": git.stdout.strip() or "?"}
 
 
-def _rate(n: int, m: dict[str, Any], key: str) -> str:
-    if "error" in m:
-        return "error"
-    return f"{n / m[key]:,.0f}"
+# --------------------------------------------------------------------------- the run
+def selected(a: argparse.Namespace) -> list[str]:
+    rows = a.only.split(",") if a.only else list(ROW_NAMES)
+    skip = a.skip.split(",") if a.skip else []
+    for name in rows + skip:
+        if name not in ROW_NAMES:
+            raise SystemExit(f"unknown row {name!r}; rows: {', '.join(ROW_NAMES)}")
+    return [r for r in rows if r not in skip]
 
 
-def _cell(n: int, m: dict[str, Any] | None) -> str:
-    if m is None:
-        return "n/a"
-    if "error" in m:
-        return f"error: {m['error'][:80]}"
-    return (f"{m['wall']:.2f} s wall / {m['cpu']:.2f} s CPU → {_rate(n, m, 'wall')} / {_rate(n, m, 'cpu')} cases/s; "
-            f"{m['rss_mb']:.0f} MB; load {m['load']:.1f}")
+def steps_for(a: argparse.Namespace, rows: list[str]) -> list[tuple[str, int]]:
+    steps: list[tuple[str, int]] = []
+    prepared: set[int] = set()
+    for n in sorted(set(a.sizes) | set(a.proof_sizes)):
+        keys = [k for k in ("clingo", "batch1", "batch2") if k in rows and n in a.sizes]
+        keys += [k for k in ("proofs1", "proofs2") if k in rows and n in a.proof_sizes]
+        if keys:
+            steps.append(("prepare+facts" if "clingo" in keys else "prepare", n))
+            prepared.add(n)
+            steps += [(k, n) for k in keys]
+    for k in ("cold", "warm"):
+        if k in rows:
+            steps.append((k, 1))
+    if "profile" in rows:
+        if a.profile_size not in prepared:
+            steps.append(("prepare", a.profile_size))
+        steps.append(("profile", a.profile_size))
+    return steps
 
 
-def render(rep: Report) -> str:
-    mc = rep.machine or machine()
-    L = [f"- machine: {mc['cores']} cores, {mc['memory']}, {mc['cpu']}; {mc['os']}",
-         f"- date: {mc['date']}; Python {mc['python']}, clingo {mc['clingo']}, exportkb {mc['exportkb']}",
-         "- bare clingo = `python -m clingo` (the pyclingo front-end of the same C++ clingo library), every "
-         "`kb/**/*.lp` + one facts file, all cases in one grounding, `-V0` (the model printed to a file).",
-         "- batch = `exportkb.batch.run_batch` from the JSONL file to a JSONL file (read, validate, build "
-         "symbols, ground, solve, read the model, JSON), in a fresh process; CPU = process + reaped workers.",
-         "", "| cases | way | wall / CPU | cases/s wall / CPU | peak RSS | load avg (1 min) |",
-         "| ---: | --- | ---: | ---: | ---: | ---: |"]
-    for row in rep.rows:
-        n = row["n"]
-        for key, label in (("clingo", "bare clingo, 1 process"), ("batch1", "batch, 1 process"),
-                           ("batch2", "batch, 2 processes"), ("proofs1", "batch --proofs all, 1 process"),
-                           ("proofs2", "batch --proofs all, 2 processes"),
-                           ("proof_proxy", "proxy: explain API proofs, 1 process")):
-            m = row.get(key)
-            if m is None:
-                if key.startswith("proofs"):
-                    L.append(f"| {n:,} | {label} | n/a | n/a | n/a | |")
-                continue
-            if "error" in m:
-                L.append(f"| {n:,} | {label} | error: {m['error'][:100]} | | | |")
-                continue
-            k = m.get("n", n)
-            L.append(f"| {k:,} | {label} | {m['wall']:.2f} s / {m['cpu']:.2f} s | {_rate(k, m, 'wall')} / "
-                     f"{_rate(k, m, 'cpu')} | {m['rss_mb']:.0f} MB | {m['load']:.1f} |")
-    L += ["", "Valid cases (the loader accepts; solved by both): " + ", ".join(
-        f"{r['n']:,} → {r.get('valid', '?'):,}" for r in rep.rows), "", f"Proofs: {rep.proof_status}", ""]
-    lat = rep.latency
-    cold, warm = lat.get("cold", {}), lat.get("warm", {})
-    L.append(f"Single-case latency, case `{lat.get('case')}`:")
-    L.append("")
-    L.append("| latency | p50 | p99 | runs | load avg |")
-    L.append("| --- | ---: | ---: | ---: | ---: |")
-    if "error" not in cold:
-        L.append(f"| cold: fresh `exportkb check FILE --json` process | {cold['p50']:.0f} ms | {cold['p99']:.0f} ms | "
-                 f"{cold['n']} | {cold['load']:.1f} |")
-    if "error" not in warm:
-        d = warm["det_ms"]
-        L.append(f"| warm: `Solver.determine` + JSON | {d['p50']:.1f} ms | {d['p99']:.1f} ms | {d['n']} | "
-                 f"{warm['load']:.1f} |")
-        p = warm["proof_ms"]
-        if isinstance(p, dict):
-            L.append(f"| warm: determine + why-proof of every determination (explain API) + JSON | {p['p50']:.1f} ms | "
-                     f"{p['p99']:.1f} ms | {p['n']} | {warm['load']:.1f} |")
+def run(a: argparse.Namespace, work: Path, res: dict[str, Any], save) -> dict[str, Any]:
+    rows = selected(a)
+    plan = Plan(steps_for(a, rows), a.reps, a.budget)
+    say(plan.describe())
+    res.setdefault("rows", {})
+    res.setdefault("latency", {})
+    prep: dict[int, dict[str, Any]] = {}
+    for kind, n in plan.steps:
+        say(plan.progress(f"{kind} {n:,}…" if kind not in ("cold", "warm") else f"{kind}…"))
+        t = time.perf_counter()
+        if kind.startswith("prepare"):
+            prep[n] = prepare(n, work, facts=kind == "prepare+facts")
+            res.setdefault("prepare", {})[str(n)] = prep[n]
+            what = f"prepared {n:,} cases"
+        elif kind == "clingo":
+            p = prep[n]
+            m = (bare_clingo(n, work / f"facts{n}.lp", work) if "valid" in p
+                 else {"na": p.get("facts_na") or p.get("na") or "no facts file"})
+            res["rows"].setdefault("clingo", {})[str(n)] = m
+            what = f"clingo {n:,}: " + (f"{m['wall']:.1f} s wall, {m['cpu']:.1f} s CPU" if "wall" in m
+                                        else report.why_na(m))
+        elif kind in report.ROWS:
+            expected = prep[n].get("valid", n)
+            m = batch_row(kind, n, work / f"log{n}.jsonl", expected, work, a.chunk, a.keep_outputs)
+            res["rows"].setdefault(kind, {})[str(n)] = m
+            what = f"{kind} {n:,}: " + (f"{m['wall']:.1f} s wall, {m['cpu']:.1f} s CPU, {n / m['wall']:,.0f} cases/s"
+                                        if report.ok(m) else report.why_na(m))
+        elif kind == "cold":
+            res["latency"]["cold"] = cold(a.reps, work)
+            what = "cold latency"
+        elif kind == "warm":
+            res["latency"]["warm"] = warm(a.reps, a.budget, work)
+            what = "warm latency"
         else:
-            L.append(f"| warm with proofs | {p} | | | |")
-    L += ["", f"Profile of one in-process batch of {rep.profile_n:,} cases (1 process, chunks of "
-          "1,000; cProfile inflates Python-heavy stages; stages are cumulative, outermost calls):", "",
-          "| stage | seconds | share |", "| --- | ---: | ---: |"]
-    total = rep.profile[-1][1] if rep.profile else 0
-    for label, secs in rep.profile:
-        L.append(f"| {label} | {secs:.2f} | {100 * secs / total if total else 0:.0f}% |")
-    return "\n".join(L + [""] + targets(rep)) + "\n"
+            res["profile"] = profile(n, work / f"log{n}.jsonl", work)
+            what = f"profile {n:,}"
+        wall = time.perf_counter() - t
+        plan.learn(kind, n, wall)
+        plan.done += 1
+        say(plan.progress(f"{what} ({_dur(wall)})"))
+        res["finished"] = now()
+        save(res)
+    return res
 
 
-def targets(rep: Report) -> list[str]:
-    """The issue's targets against the figures: met or missed, by how much."""
-    L = ["Targets of the issue (wall figures are distorted by other processes on the machine; the "
-         "\"ideal 2-process\" figure assumes the two workers had a core each: N / (batch CPU / 2)):", "",
-         "| target | measured | verdict |", "| --- | --- | --- |"]
-    for row in rep.rows:
-        c, b = row.get("clingo", {}), row.get("batch2", {})
-        if "wall" not in c or "wall" not in b:
-            continue
-        wall_ratio = c["wall"] / b["wall"]
-        ideal_ratio = c["cpu"] / (b["cpu"] / 2)
-        ok = "met" if wall_ratio >= TARGETS["batch_vs_clingo"] else \
-            f"missed by {TARGETS['batch_vs_clingo'] / wall_ratio:.1f}×"
-        L.append(f"| {row['n']:,} cases: batch (2 processes) ≥ 0.9 × bare clingo | wall {wall_ratio:.2f}×, "
-                 f"ideal 2-process {ideal_ratio:.2f}× (CPU: clingo {c['cpu']:.1f} s, batch {b['cpu']:.1f} s) | "
-                 f"{ok} (wall); {'met' if ideal_ratio >= 0.9 else 'missed'} (ideal) |")
-    if rep.proof_status != "ok":
-        proxy = next(({"n": PROXY_CASES, **r["proof_proxy"]} for r in rep.rows if "wall" in r.get("proof_proxy", {})), None)
-        extra = (f"; proxy (explain API, 1 process): {proxy['n'] / proxy['cpu']:,.0f} cases per CPU-second"
-                 if proxy else "")
-        L.append(f"| ≥ 2,000 cases/s with proofs | n/a: `--proofs` unavailable{extra} | "
-                 + (f"proxy misses by {2000 / (proxy['n'] / proxy['cpu']):,.0f}×" if proxy else "n/a") + " |")
-        L.append("| 100k with proofs ≤ 700 MB | n/a: `--proofs` unavailable | n/a |")
-    else:
-        for row in rep.rows:
-            m = row.get("proofs2", {})
-            if "wall" in m:
-                rate = row["n"] / m["wall"]
-                L.append(f"| {row['n']:,}: ≥ 2,000 cases/s with proofs | {rate:,.0f} (wall, 2 processes) | "
-                         f"{'met' if rate >= 2000 else f'missed by {2000 / rate:.1f}×'} |")
-                if row["n"] >= 100_000:
-                    L.append(f"| 100k with proofs ≤ 700 MB | {m['rss_mb']:.0f} MB | "
-                             f"{'met' if m['rss_mb'] <= 700 else 'missed'} |")
-    warm = rep.latency.get("warm", {})
-    p = warm.get("proof_ms")
-    if isinstance(p, dict):
-        p50 = p["p50"]
-        verdict = "met" if p50 <= 10 else f"missed by {p50 / 10:.0f}×"
-        L.append(f"| one case with proof p50 ≤ 10 ms | {p50:.1f} ms warm (determine {warm['det_ms']['p50']:.1f} ms) | "
-                 f"{verdict} |")
-    big = next((r for r in rep.rows if r["n"] >= 100_000 and "rss_mb" in r.get("batch2", {})), None)
-    if big:
-        L.append(f"| (no target) 100k streaming, no proofs: peak RSS | 1 process {big['batch1'].get('rss_mb', 0):.0f} MB; "
-                 f"2 processes: parent {big['batch2']['rss_self_mb']:.0f} MB, largest worker "
-                 f"{big['batch2']['rss_child_mb']:.0f} MB | |")
-    return L
-
-
-def load_report(path: Path) -> Report:
-    """A Report from the raw figures written by --json (to re-render without re-measuring)."""
-    d = json.loads(path.read_text())
-    sizes = [r["n"] for r in d["rows"]]
-    return Report(sizes=sizes, rows=d["rows"], latency=d["latency"], profile=[tuple(x) for x in d["profile"]],
-                  proof_status=d["proofs"], profile_n=d.get("profile_n") or min(10_000, max(sizes)),
-                  machine=d.get("machine", {}))
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n\n".join(__doc__.split("\n\n")[1:3]))
+    ap.add_argument("--sizes", help="case counts of the clingo/batch rows (default 1000,10000,100000; quick 1000,2000)")
+    ap.add_argument("--proof-sizes", help="case counts of the proofs rows (default: --sizes)")
+    ap.add_argument("--only", help="comma-separated rows to run (default all): " + ",".join(ROW_NAMES))
+    ap.add_argument("--skip", help="comma-separated rows not to run")
+    ap.add_argument("--quick", action="store_true", help="sizes 1000,2000, 50 repetitions, 15 s per warm path")
+    ap.add_argument("--reps", type=int, help="warm repetitions (default 300; quick 50); cold: at most 20 and 10")
+    ap.add_argument("--budget", type=float, help="seconds at most per warm latency path (default 60; quick 15)")
+    ap.add_argument("--chunk", type=int, default=None, help="--chunk of the batch runs (default: the CLI's)")
+    ap.add_argument("--profile-size", type=int, help="cases in the profiled batch (default min(10000, largest size))")
+    ap.add_argument("--out", help="markdown: a RESULTS.md whose generated block is replaced, or - for stdout "
+                    "(default: benchmarks/RESULTS.md for a default full run or --merge, else stdout)")
+    ap.add_argument("--json", type=Path, help="raw figures (default: benchmarks/results.json for a default full run "
+                    "or --merge)")
+    ap.add_argument("--merge", action="store_true", help="start from the figures of --json and replace only what "
+                    "this run measures")
+    ap.add_argument("--render", action="store_true", help="only re-render --json into --out; measure nothing")
+    ap.add_argument("--plan", action="store_true", help="print the steps and the estimated time; measure nothing")
+    ap.add_argument("--workdir", type=Path, help="keep generated logs here and reuse them (default: a temp dir)")
+    ap.add_argument("--keep-outputs", action="store_true", help="keep the batch outputs in the work dir")
+    a = ap.parse_args(argv)
+    default_sizes = "1000,2000" if a.quick else "1000,10000,100000"
+    full_default = not (a.quick or a.sizes or a.proof_sizes or a.only or a.skip)
+    a.sizes = [int(s) for s in (a.sizes or default_sizes).split(",")]
+    a.proof_sizes = [int(s) for s in a.proof_sizes.split(",")] if a.proof_sizes else list(a.sizes)
+    a.reps = a.reps or (50 if a.quick else 300)
+    a.budget = a.budget if a.budget is not None else (15.0 if a.quick else 60.0)
+    a.profile_size = a.profile_size or min(min(a.sizes) if a.quick else 10_000, max(a.sizes))
+    to_files = full_default or a.merge or a.render
+    a.json = a.json or (RESULTS_JSON if to_files else None)
+    a.out = a.out or (str(RESULTS_MD) if to_files else "-")
+    return a
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="1000,10000,100000", help="comma-separated case counts")
-    ap.add_argument("--quick", action="store_true", help="sizes 1000,5000 and fewer repetitions")
-    ap.add_argument("--chunk", type=int, default=1000, help="cases per grounding in the batch runs")
-    ap.add_argument("--out", type=Path, default=None, help="write the figures (markdown) here; default stdout")
-    ap.add_argument("--json", type=Path, default=None, help="also write the raw figures as JSON")
-    ap.add_argument("--render", type=Path, default=None, help="re-render the figures of a --json file")
-    ap.add_argument("--measure", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    a = ap.parse_args(argv)
-    if a.render:
-        text = render(load_report(a.render))
-        (a.out.write_text(text, encoding="utf-8") if a.out else print(text))
+    a = parse_args(argv)
+    if a.plan:
+        print(Plan(steps_for(a, selected(a)), a.reps, a.budget).describe())
         return
-    if a.measure:
-        kind, *rest = a.measure
-        if kind == "batch":
-            res = measure_batch(Path(rest[0]), int(rest[1]), int(rest[2]), rest[3], Path(rest[4]))
-        elif kind == "proxy":
-            res = measure_proof_proxy(Path(rest[0]), int(rest[1]), int(rest[2]))
-        elif kind == "warm":
-            res = measure_warm(Path(rest[0]), int(rest[1]))
+    if a.render or a.merge:
+        if not a.json or not a.json.exists():
+            raise SystemExit(f"--render/--merge need the figures of an earlier run: {a.json} does not exist")
+        res = json.loads(a.json.read_text())
+        if res.get("format") != 2:
+            raise SystemExit(f"{a.json} was written by an older harness (no 'format': 2); re-run the benchmark")
+    else:
+        res = {"format": 2}
+    if not a.render:
+        res["machine"] = machine()
+        res.setdefault("started", now())
+        cfg = res.setdefault("config", {})
+        cfg.update(case=CASE, chunk=a.chunk, command="python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None
+                                                                                               else argv))
+        cfg["sizes"] = sorted(set(cfg.get("sizes", [])) | set(a.sizes)) if a.merge else a.sizes
+        cfg["proof_sizes"] = sorted(set(cfg.get("proof_sizes", [])) | set(a.proof_sizes)) if a.merge else a.proof_sizes
+
+        def save(r: dict[str, Any]) -> None:
+            if a.json:
+                a.json.write_text(json.dumps(r, indent=1, default=str) + "\n", encoding="utf-8")
+
+        if a.workdir:
+            a.workdir.mkdir(parents=True, exist_ok=True)
+            run(a, a.workdir, res, save)
         else:
-            raise SystemExit(f"unknown measurement {kind}")
-        print(json.dumps(res))
-        return
-    sizes = [1000, 5000] if a.quick and a.sizes == "1000,10000,100000" else [int(s) for s in a.sizes.split(",")]
-    with tempfile.TemporaryDirectory(prefix="exportkb-bench-") as tmp:
-        rep = run(sizes, a.quick, a.chunk, Path(tmp))
-    text = render(rep)
-    if a.json:
-        a.json.write_text(json.dumps({"rows": rep.rows, "latency": rep.latency, "profile": rep.profile,
-                                      "proofs": rep.proof_status, "machine": rep.machine,
-                                      "profile_n": rep.profile_n}, indent=1, default=str))
-    if a.out:
-        a.out.write_text(text, encoding="utf-8")
-    print(text)
+            with tempfile.TemporaryDirectory(prefix="exportkb-bench-") as tmp:
+                run(a, Path(tmp), res, save)
+    block = report.render(res)
+    if a.out == "-":
+        print(block)
+    else:
+        out = Path(a.out)
+        out.write_text(report.splice(out.read_text(encoding="utf-8"), block) if out.exists() else
+                       "# Batch benchmarks\n\n" + block, encoding="utf-8")
+        say(f"wrote {out}" + (f" and {a.json}" if a.json and not a.render else ""))
 
 
 if __name__ == "__main__":
