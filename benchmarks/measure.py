@@ -200,11 +200,59 @@ def _timed_reps(fn: Callable[[], Any], reps: int, budget: float) -> dict[str, An
             "bytes": len(out) if isinstance(out, str) else None}
 
 
-def proof_paths(kb: Any, solver: Any, case: Any) -> list[tuple[str, Callable[[], str] | str]]:
+def _dumps(obj: Any) -> str:
+    """JSON of a result that may hold Proof objects (anything with ``to_json``)."""
+    return json.dumps(obj, default=lambda o: o.to_json() if hasattr(o, "to_json") else str(o))
+
+
+#: exportkb.explain functions measured by a dedicated path below (not again by discovery).
+_COVERED = {"explain_determination", "explain"}
+
+
+def _discovered(kb: Any, solver: Any, case: Any) -> list[tuple[str, Callable[[], str] | str]]:
+    """Public functions of ``exportkb.explain`` called as ``f(kb, case)`` (a new fast path is measured
+    without editing this file); each is preceded by ``Solver.determine`` so the figure is comparable."""
+    import exportkb.explain as E
+    out: list[tuple[str, Callable[[], str] | str]] = []
+    for name in sorted(getattr(E, "__all__", [])):
+        fn = getattr(E, name, None)
+        if name in _COVERED or not inspect.isfunction(fn):
+            continue
+        try:
+            req = [p.name for p in inspect.signature(fn).parameters.values()
+                   if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            continue
+        if req not in (["kb", "case"], ["case", "kb"]):
+            continue
+        args = (kb, case) if req[0] == "kb" else (case, kb)
+
+        def path(fn=fn, args=args) -> str:
+            out = solver.determine(case).to_json()
+            out["proofs"] = fn(*args)
+            return _dumps(out)
+        out.append((f"determine + `exportkb.explain.{name}({', '.join(req)})` (found at run time)", path))
+    return out
+
+
+def _explicit(spec: str, kb: Any, case: Any) -> tuple[str, Callable[[], str] | str]:
+    """``--proof-fn module:function``: called as ``function(kb, case)``, it does the whole job (no determine added)."""
+    label = f"`{spec}(kb, case)` (given with --proof-fn)"
+    try:
+        import importlib
+        mod, _, attr = spec.partition(":")
+        fn = getattr(importlib.import_module(mod), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        return label, f"{type(exc).__name__}: {exc}"
+    return label, lambda: _dumps(fn(kb, case))
+
+
+def proof_paths(kb: Any, solver: Any, case: Any, explicit: list[str] = ()) -> list[tuple[str, Callable[[], str] | str]]:
     """Every public way the library offers to get one case's determination with the proofs of all its
     determinations, as (label, zero-argument callable returning the JSON text) or (label, why not available)."""
     paths: list[tuple[str, Callable[[], str] | str]] = []
     # 1. exactly what `exportkb batch --proofs all` does per row
+    label = "determine + `explain.attach.attach_proofs` (what `batch --proofs all` does per row)"
     try:
         from exportkb.explain.attach import attach_proofs
         params = list(inspect.signature(attach_proofs).parameters)
@@ -217,12 +265,12 @@ def proof_paths(kb: Any, solver: Any, case: Any) -> list[tuple[str, Callable[[],
             attach_proofs(kb, box, [(case, out)])
             if "proofs" not in out:
                 raise RuntimeError("attach_proofs added no 'proofs' key")
-            return json.dumps(out, default=str)
-        paths.append(("determine + `explain.attach.attach_proofs` (the `batch --proofs all` path)", via_attach))
+            return _dumps(out)
+        paths.append((label, via_attach))
     except (ImportError, TypeError, ValueError) as exc:
-        paths.append(("determine + `explain.attach.attach_proofs` (the `batch --proofs all` path)",
-                      f"{type(exc).__name__}: {exc}"))
+        paths.append((label, f"{type(exc).__name__}: {exc}"))
     # 2. the explain API: a why-proof (format 1) of every determination
+    label = "determine + `Explainer.case(...).determinations()` (full proofs, format 1)"
     try:
         from exportkb.explain import Explainer
         ex = Explainer(kb)
@@ -230,15 +278,20 @@ def proof_paths(kb: Any, solver: Any, case: Any) -> list[tuple[str, Callable[[],
         def via_explainer() -> str:
             out = solver.determine(case).to_json()
             out["proofs"] = [p.to_json() for p in ex.case(case).determinations()]
-            return json.dumps(out, default=str)
-        paths.append(("determine + `Explainer.case(...).determinations()` (full proofs, format 1)", via_explainer))
+            return _dumps(out)
+        paths.append((label, via_explainer))
     except Exception as exc:  # noqa: BLE001 — any failure here is a figure we cannot give, with its reason
-        paths.append(("determine + `Explainer.case(...).determinations()` (full proofs, format 1)",
-                      f"{type(exc).__name__}: {exc}"))
+        paths.append((label, f"{type(exc).__name__}: {exc}"))
+    # 3. new public functions of exportkb.explain, and any the caller names
+    try:
+        paths += _discovered(kb, solver, case)
+    except Exception as exc:  # noqa: BLE001
+        paths.append(("functions of exportkb.explain", f"{type(exc).__name__}: {exc}"))
+    paths += [_explicit(spec, kb, case) for spec in explicit]
     return paths
 
 
-def warm(case_file: Path, reps: int, budget: float) -> dict[str, Any]:
+def warm(case_file: Path, reps: int, budget: float, explicit: list[str] = ()) -> dict[str, Any]:
     """Single-case latency in one warm process: determine + JSON, and every proof path the library has."""
     from exportkb import KnowledgeBase, Solver, load_case
     load = os.getloadavg()[0]
@@ -246,8 +299,8 @@ def warm(case_file: Path, reps: int, budget: float) -> dict[str, Any]:
     solver = Solver(kb)
     case = load_case(case_file, kb)
     res: dict[str, Any] = {"load": load, "at": now(), "paths": []}
-    res["determine"] = _timed_reps(lambda: json.dumps(solver.determine(case).to_json(), default=str), reps, budget)
-    for label, fn in proof_paths(kb, solver, case):
+    res["determine"] = _timed_reps(lambda: _dumps(solver.determine(case).to_json()), reps, budget)
+    for label, fn in proof_paths(kb, solver, case, explicit):
         if isinstance(fn, str):
             res["paths"].append({"label": label, "na": fn})
             continue
@@ -264,7 +317,7 @@ def main(argv: list[str]) -> None:
     if kind == "prepare":
         res = prepare(int(rest[0]), Path(rest[1]), Path(rest[2]) if len(rest) > 2 and rest[2] != "-" else None)
     elif kind == "warm":
-        res = warm(Path(rest[0]), int(rest[1]), float(rest[2]))
+        res = warm(Path(rest[0]), int(rest[1]), float(rest[2]), rest[3:])
     else:
         raise SystemExit(f"unknown measurement {kind!r} (prepare, warm)")
     print(json.dumps(res, default=str))

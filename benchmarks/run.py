@@ -205,8 +205,8 @@ def cold(reps: int, work: Path) -> dict[str, Any]:
     return res
 
 
-def warm(reps: int, budget: float, work: Path) -> dict[str, Any]:
-    res = child_json(["warm", CASE, str(reps), str(budget)], work / "warm.out")
+def warm(reps: int, budget: float, work: Path, proof_fns: list[str]) -> dict[str, Any]:
+    res = child_json(["warm", CASE, str(reps), str(budget), *proof_fns], work / "warm.out")
     res.pop("wall", None)
     res.pop("cpu", None)
     return res
@@ -330,7 +330,7 @@ def run(a: argparse.Namespace, work: Path, res: dict[str, Any], save) -> dict[st
             res["latency"]["cold"] = cold(a.reps, work)
             what = "cold latency"
         elif kind == "warm":
-            res["latency"]["warm"] = warm(a.reps, a.budget, work)
+            res["latency"]["warm"] = warm(a.reps, a.budget, work, a.proof_fn)
             what = "warm latency"
         else:
             res["profile"] = profile(n, work / f"log{n}.jsonl", work)
@@ -355,6 +355,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="sizes 1000,2000, 50 repetitions, 15 s per warm path")
     ap.add_argument("--reps", type=int, help="warm repetitions (default 300; quick 50); cold: at most 20 and 10")
     ap.add_argument("--budget", type=float, help="seconds at most per warm latency path (default 60; quick 15)")
+    ap.add_argument("--proof-fn", action="append", default=[], metavar="MODULE:FUNCTION",
+                    help="also measure FUNCTION(kb, case) as a warm single-case proof path (repeatable); public "
+                    "functions of exportkb.explain taking (kb, case) are found and measured without this")
     ap.add_argument("--chunk", type=int, default=None, help="--chunk of the batch runs (default: the CLI's)")
     ap.add_argument("--profile-size", type=int, help="cases in the profiled batch (default min(10000, largest size))")
     ap.add_argument("--out", help="markdown: a RESULTS.md whose generated block is replaced, or - for stdout "
