@@ -6,7 +6,7 @@ object documented in README.md ("check --json").
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 JSON_VERSION = 1
@@ -20,7 +20,8 @@ class Requirement:
     enforced: bool
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # what dataclasses.asdict gives, in field order, without its recursive copy (a hot path in batches)
+        return {"id": self.id, "label": self.label, "cite": self.cite, "enforced": self.enforced}
 
 
 @dataclass

@@ -9,6 +9,7 @@ one grounding.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, Callable
 
 from clingo import Function, Symbol
 from clingo import Number as _Number
@@ -30,11 +31,25 @@ def date_int(d) -> int:
 
 def case_facts(case: Case, case_id: str | None = None) -> list[Symbol]:
     """All input facts of one case (see kb/inputs.lp for their meaning)."""
-    C = String(case_id if case_id is not None else case.case)
     f: list[Symbol] = []
 
-    def add(name: str, *args: Symbol) -> None:
-        f.append(Function(name, [C, *args]))
+    def adder(C: Symbol) -> Callable[..., None]:
+        return lambda name, *args: f.append(Function(name, [C, *args]))
+
+    emit_facts(case, case_id if case_id is not None else case.case, String, Number, _constant, adder)
+    return f
+
+
+def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: Callable[[int], Any],
+               constant: Callable[[str], Any], adder: Callable[[Any], Callable[..., None]]) -> None:
+    """Make every input fact of *case*: ``adder(C)`` gives ``add(name, *args)`` for facts ``name(C, args...)``.
+
+    The one list of a case's facts, whatever builds the symbols: :func:`case_facts` (clingo
+    ``Symbol`` objects) or :class:`exportkb.fastclingo.FactWriter` (raw symbols straight into a
+    backend, for batches). ``String``/``Number``/``constant`` make the argument symbols.
+    """
+    _constant = constant
+    add = adder(String(case_id))
 
     add("case")
     add("case_date", Number(date_int(case.date)))
@@ -104,9 +119,10 @@ def case_facts(case: Case, case_id: str | None = None) -> list[Symbol]:
         if party.same_veu_as is not None:
             add("party_same_veu", P, String(party.same_veu_as))
 
-    for key, value in case.usage_this_year.model_dump().items():
-        add("usage", _constant(key), Number(value))
-    for key, value in case.knowledge.model_dump().items():
+    usage, knowledge = case.usage_this_year, case.knowledge
+    for key in type(usage).model_fields:  # the fields in order, as model_dump() gives them (without its cost)
+        add("usage", _constant(key), Number(getattr(usage, key)))
+    for key in type(knowledge).model_fields:
+        value = getattr(knowledge, key)
         if value is not None:
             add("knows", _constant(key), String(value))
-    return f

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import clingo
 
 from .determination import Determination, ItemDetermination, Requirement, iso
 from .errors import SolveError
-from .facts import case_facts
+from . import fastclingo
+from .facts import case_facts, emit_facts
 from .kb import KnowledgeBase
 from .model import Case
 
@@ -57,6 +58,14 @@ class Solver:
 
     # ------------------------------------------------------------------ public
     def determine(self, case: Case) -> Determination:
+        # One case: the KB's static part is grounded once per KnowledgeBase and only the
+        # residual rules are grounded per case (exportkb.residual); anything the split does
+        # not cover (extra_program, unsupported KB, not exactly one answer set) takes the
+        # full program, which also words the errors.
+        from .residual import solve_rows  # late: exportkb.residual imports this module
+        rows = solve_rows(self, case)
+        if rows is not None:
+            return self._determination(case, rows)
         return next(iter(self.determine_many([case])))
 
     def determine_many(self, cases: Iterable[Case]) -> Iterator[Determination]:
@@ -77,16 +86,27 @@ class Solver:
             ctl.add("base", [], self.extra_program)
         return ctl
 
-    def _solve_text(self, cases: Sequence[Case], keys: Sequence[str]) -> str:
-        """Ground and solve a chunk; the unique answer set's shown atoms as clingo prints them."""
+    def _grounded(self, cases: Sequence[Case], keys: Sequence[str], fast: bool) -> clingo.Control:
+        """A control holding the KB and the chunk's facts (as symbols, through the backend), grounded."""
         ctl = self._control()
         with ctl.backend() as backend:
-            for case, key in zip(cases, keys):
-                for sym in case_facts(case, key):
-                    backend.add_rule([backend.add_atom(sym)])
+            if fast:  # the same facts, raw symbols straight into the backend (see exportkb.fastclingo)
+                w = fastclingo.FactWriter(backend)
+                S, N, K, A = w.string, w.number, w.constant, w.adder
+                for case, key in zip(cases, keys):
+                    emit_facts(case, key, S, N, K, A)
+            else:
+                for case, key in zip(cases, keys):
+                    for sym in case_facts(case, key):
+                        backend.add_rule([backend.add_atom(sym)])
         ctl.ground([("base", [])])
+        return ctl
+
+    def _unique_model(self, ctl: clingo.Control, cases: Sequence[Case], keys: Sequence[str],
+                      read: Callable[[clingo.Model], T]) -> T:
+        """Solve; ``read`` the unique answer set (while it is valid), or blame the case that has none or two."""
         ctl.configuration.solve.models = 2
-        found: list[str] = []
+        found: list[T] = []
         with ctl.solve(yield_=True, async_=True) as handle:
             for _ in range(2):
                 handle.resume()
@@ -98,24 +118,43 @@ class Solver:
                 model = handle.model()
                 if model is None:
                     break
-                # One C call for the whole model: reading Symbol objects one attribute at a
-                # time costs ~10x more (shared/performance-notes.md).
-                found.append(str(model))
+                found.append(read(model) if not found else None)  # type: ignore[arg-type]
         if len(found) != 1:
             self._blame(cases, keys, len(found))
         return found[0]
 
-    def _solve_rows(self, cases: Sequence[Case], keys: Sequence[str]) -> list[list[tuple[str, list, str]]]:
-        """Per case, the shown atoms as (name, argument values, text); argument 0 is the case key."""
-        text = self._solve_text(cases, keys)
+    def _solve_text(self, cases: Sequence[Case], keys: Sequence[str]) -> str:
+        """Ground and solve a chunk; the unique answer set's shown atoms as clingo prints them."""
+        return self._unique_model(self._grounded(cases, keys, fast=False), cases, keys, str)
+
+    def _solve_rows(self, cases: Sequence[Case], keys: Sequence[str],
+                    texts: bool | None = None) -> list[list[tuple[str, list, str | None]]]:
+        """Per case, the shown atoms as (name, argument values, text); argument 0 is the case key.
+
+        ``texts`` (default: ``options.atoms``): whether to give each atom's text, else None.
+        """
+        texts = self.options.atoms if texts is None else texts
         index = {k: i for i, k in enumerate(keys)}
-        rows: list[list[tuple[str, list, str]]] = [[] for _ in cases]
-        for atom_text in _split_atoms(text):
-            parsed = _parse_flat(atom_text)
-            if parsed is None:  # a nested term: let clingo read it
-                sym = clingo.parse_term(atom_text)
-                parsed = (sym.name, [_py(a) for a in sym.arguments])
-            name, args = parsed
+        rows: list[list[tuple[str, list, str | None]]] = [[] for _ in cases]
+        if fastclingo.AVAILABLE:
+            reader = fastclingo.AtomReader()
+
+            def read(model: clingo.Model) -> None:
+                atom, text = reader.atom, reader.text
+                for rep in reader.symbols(model):
+                    parsed = atom(rep)
+                    if parsed is None:  # not a positive function symbol: as the text path reads it
+                        parsed = _parse_flat(text(rep)) or _parse_nested(text(rep))
+                    name, args = parsed
+                    if args and isinstance(args[0], str):
+                        i = index.get(args[0])
+                        if i is not None:
+                            rows[i].append((name, args, text(rep) if texts else None))
+
+            self._unique_model(self._grounded(cases, keys, fast=True), cases, keys, read)
+            return rows
+        for atom_text in _split_atoms(self._solve_text(cases, keys)):
+            name, args = _parse_flat(atom_text) or _parse_nested(atom_text)
             if args and isinstance(args[0], str):
                 i = index.get(args[0])
                 if i is not None:
@@ -124,7 +163,7 @@ class Solver:
 
     def _solve_raw(self, cases: Sequence[Case], keys: Sequence[str]) -> list[list[clingo.Symbol]]:
         """Per case, the shown atoms as clingo symbols (for callers that want Symbols)."""
-        return [[clingo.parse_term(t) for _, _, t in rows] for rows in self._solve_rows(cases, keys)]
+        return [[clingo.parse_term(t) for _, _, t in rows] for rows in self._solve_rows(cases, keys, texts=True)]
 
     def _blame(self, cases: Sequence[Case], keys: Sequence[str], n: int) -> None:
         """Find the case that has no or several answer sets and say which."""
@@ -157,49 +196,51 @@ class Solver:
         det = Determination(case=case.case, date=case.date, in_scope=True, items=items,
                             kb_version=kb.version, source=case.source)
         not_enforced: set[tuple[str, str]] = set()
-        case_key_text = str(clingo.String(case.case))
+        case_key_text = str(clingo.String(case.case)) if self.options.atoms else ""
         reqs: dict[str, list[str]] = {}
         key_text: str | None = None
         texts: list[str] = []
         keep_atoms = self.options.atoms
-        for name, all_args, text in rows:
-            if key_text is None:
-                key_text = str(clingo.String(all_args[0]))
-            args = all_args[1:]
-            if keep_atoms:
+        dates, figures = det.dates, det.figures
+        # Most frequent names first (date_applies and figure are ~2/3 of a case's atoms);
+        # a[0] is the case key, so a case's own arguments start at a[1].
+        for name, a, text in rows:
+            if keep_atoms and text is not None:
+                if key_text is None:
+                    key_text = str(clingo.String(a[0]))
                 texts.append(text.replace(key_text, case_key_text, 1))
-            if name == "classified":
-                items[args[0]].eccn = args[1]
-            elif name == "license_required":
-                items[args[0]].license_required = True
-            elif name == "license_requirement":
-                reqs.setdefault(args[0], []).append(args[1])
-            elif name == "requirement_not_enforced":
-                not_enforced.add((args[0], args[1]))
-            elif name == "exception_available":
-                items[args[0]].exceptions_available.append(kb.exception_names.get(args[1], (args[1].upper(),))[0])
-            elif name == "presumption_of_denial":
-                items[args[0]].presumption_of_denial = True
-            elif name == "red_flag":
-                det.red_flags.append(str(args[0]).upper())
+            if name == "date_applies":
+                dates[str(a[1])] = _iso(a[2])
+            elif name == "figure":  # a figure with several values (e.g. one per party) keeps them all, sorted
+                if len(a) == 3:
+                    _put_figure(figures, str(a[1]), a[2])
+                else:
+                    _put_figure(figures.setdefault(str(a[1]), {}), str(a[2]), a[3])
             elif name == "obligation":
-                items[args[0]].obligations.append(str(args[1]))
+                items[a[1]].obligations.append(str(a[2]))
+            elif name == "classified":
+                items[a[1]].eccn = a[2]
+            elif name == "license_requirement":
+                reqs.setdefault(a[1], []).append(a[2])
+            elif name == "license_required":
+                items[a[1]].license_required = True
+            elif name == "exception_available":
+                items[a[1]].exceptions_available.append(kb.exception_names.get(a[2], (a[2].upper(),))[0])
+            elif name == "requirement_not_enforced":
+                not_enforced.add((a[1], a[2]))
+            elif name == "classification_mismatch":
+                items[a[1]].classification_mismatch = f"declared {a[2]}, specs give {a[3]}"
+            elif name == "note":
+                det.notes.append(str(a[1]))
+            elif name == "presumption_of_denial":
+                items[a[1]].presumption_of_denial = True
+            elif name == "red_flag":
+                det.red_flags.append(str(a[1]).upper())
             elif name == "case_obligation":
-                det.obligations.append(str(args[0]))
-            elif name == "date_applies":
-                det.dates[str(args[0])] = iso(args[1])
+                det.obligations.append(str(a[1]))
             elif name == "out_of_scope":
                 det.in_scope = False
-                det.out_of_scope.append(str(args[0]))
-            elif name == "classification_mismatch":
-                items[args[0]].classification_mismatch = f"declared {args[1]}, specs give {args[2]}"
-            elif name == "figure":  # a figure with several values (e.g. one per party) keeps them all, sorted
-                if len(args) == 2:
-                    _put_figure(det.figures, str(args[0]), args[1])
-                else:
-                    _put_figure(det.figures.setdefault(str(args[0]), {}), str(args[1]), args[2])
-            elif name == "note":
-                det.notes.append(str(args[0]))
+                det.out_of_scope.append(str(a[1]))
         for item_id, rs in reqs.items():
             for r in sorted(rs):
                 label, cite = kb.requirement_info.get(r, (r, ""))
@@ -224,6 +265,19 @@ _UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
 
 
 _ATOM = re.compile(r'(?:"(?:[^"\\]|\\.)*"|[^\s"])+')
+
+
+_ISO: dict[int, str] = {}
+
+
+def _iso(d: int) -> str:
+    """:func:`iso`, memoised: a batch sees the same few rule dates thousands of times."""
+    text = _ISO.get(d)
+    if text is None:
+        text = iso(d)
+        if len(_ISO) < 4096:
+            _ISO[d] = text
+    return text
 
 
 def _put_figure(target: dict, name: str, value) -> None:
@@ -275,6 +329,12 @@ def _parse_flat(text: str) -> tuple[str, list] | None:
                 return None
             expect_value = True
     return name, args
+
+
+def _parse_nested(text: str) -> tuple[str, list]:
+    """An atom with nested arguments, read by clingo (the slow path: rare)."""
+    sym = clingo.parse_term(text)
+    return sym.name, [_py(a) for a in sym.arguments]
 
 
 def _py(sym: clingo.Symbol):
