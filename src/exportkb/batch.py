@@ -57,12 +57,15 @@ class Row:
     process does only I/O (decoding in the parent would serialise a third of the work).
     """
 
-    __slots__ = ("line", "source", "raw", "_data", "_error")
+    __slots__ = ("line", "source", "raw", "_data", "_error", "plain_text")
 
     def __init__(self, line: int, data: Any = None, error: str | None = None, source: str = "",
                  raw: str | None = None):
         self.line, self.source, self.raw = line, source, raw
         self._data, self._error = data, error
+        # JSON without a \u escape cannot hold NUL (raw control characters are invalid JSON) nor a
+        # lone surrogate: the loader may skip scanning its strings for them.
+        self.plain_text = raw is not None and "\\u" not in raw
 
     def _decode(self) -> None:
         raw, self.raw = self.raw, None
@@ -286,7 +289,8 @@ def _solve_chunk(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str
         error = row.error
         if error is None:
             try:
-                good.append((idx, case_from_data(row.data, kb, source=row.source or f"line {row.line}")))
+                good.append((idx, case_from_data(row.data, kb, source=row.source or f"line {row.line}",
+                                                 text_checked=row.plain_text)))
                 continue
             except CaseError as exc:
                 error = str(exc)

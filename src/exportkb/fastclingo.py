@@ -173,18 +173,30 @@ class AtomReader:
                 return ffi.string(self._p_name[0]).decode()
         return self.text(rep)
 
-    def atom(self, rep: int) -> tuple[str, list] | None:
-        """``(name, argument values)`` of a function symbol (sign dropped, as ``Symbol.name``); None for others."""
-        if lib.clingo_symbol_type(rep) != _FUNCTION:
-            return None
-        p_name = self._p_name
-        lib.clingo_symbol_name(rep, p_name)
-        cname = p_name[0]
-        name = self._names.get(cname)
-        if name is None:  # interned: the reader's caller compares names with ==, which then is identity
-            name = self._names[cname] = sys.intern(ffi.string(cname).decode())
-        lib.clingo_symbol_arguments(rep, self._p_args, self._p_size)
-        n = self._p_size[0]
-        if not n:
-            return name, []
-        return name, list(map(self._values.__getitem__, ffi.unpack(self._p_args[0], n)))
+    def rows(self, model: Any, index: dict[str, int], rows: list[list], texts: bool) -> None:
+        """Append each shown atom ``name(key, args...)`` as ``(name, [key, args...], text or None)`` to
+        ``rows[index[key]]``; atoms whose first argument is not a key of *index* are skipped.
+
+        This loop runs once per shown atom of a batch: everything it calls is bound to a local.
+        """
+        lib_type, lib_name, lib_args, unpack = lib.clingo_symbol_type, lib.clingo_symbol_name, \
+            lib.clingo_symbol_arguments, ffi.unpack
+        p_name, p_args, p_size = self._p_name, self._p_args, self._p_size
+        names, get_value, text = self._names, self._values.__getitem__, self.text
+        for rep in self.symbols(model):
+            if lib_type(rep) != _FUNCTION:
+                continue  # a shown number or string has no case key
+            lib_args(rep, p_args, p_size)
+            n = p_size[0]
+            if not n:
+                continue
+            args = list(map(get_value, unpack(p_args[0], n)))
+            i = index.get(args[0]) if args[0].__class__ is str else None
+            if i is None:
+                continue
+            lib_name(rep, p_name)
+            cname = p_name[0]
+            name = names.get(cname)
+            if name is None:
+                name = names[cname] = sys.intern(ffi.string(cname).decode())
+            rows[i].append((name, args, text(rep) if texts else None))

@@ -187,13 +187,18 @@ def load_case(path: str | Path, kb: KnowledgeBase) -> Case:
     return case_from_data(data, kb, source=str(p), lines=lines)
 
 
-def case_from_data(data: Any, kb: KnowledgeBase, source: str = "<data>", lines: dict[str, int] | None = None) -> Case:
-    """Validate already-parsed data (a dict from YAML/JSON/JSONL/CSV) into a Case."""
+def case_from_data(data: Any, kb: KnowledgeBase, source: str = "<data>", lines: dict[str, int] | None = None,
+                   text_checked: bool = False) -> Case:
+    """Validate already-parsed data (a dict from YAML/JSON/JSONL/CSV) into a Case.
+
+    ``text_checked``: the caller knows that no key or string holds NUL or a lone surrogate
+    (e.g. the data was decoded from JSON text without any ``\\u`` escape), so that scan is skipped.
+    """
     lines = lines or {}
     if not isinstance(data, dict):
         raise CaseError([FieldProblem(source, "", f"the document is a {type(data).__name__}, not a mapping",
                                       "write the case as keys and values (case:, date:, to:, items: ...)")])
-    if _has_unusable_text(data):
+    if not text_checked and _has_unusable_text(data):
         raise CaseError([FieldProblem(source, path, msg, fix, line=_line(lines, path), value=value, has_value=True)
                          for path, value, msg, fix in _unusable_text(data, "")])
     try:

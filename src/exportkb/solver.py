@@ -140,16 +140,7 @@ class Solver:
             reader = fastclingo.AtomReader()
 
             def read(model: clingo.Model) -> None:
-                atom, text = reader.atom, reader.text
-                for rep in reader.symbols(model):
-                    parsed = atom(rep)
-                    if parsed is None:  # not a positive function symbol: as the text path reads it
-                        parsed = _parse_flat(text(rep)) or _parse_nested(text(rep))
-                    name, args = parsed
-                    if args and isinstance(args[0], str):
-                        i = index.get(args[0])
-                        if i is not None:
-                            rows[i].append((name, args, text(rep) if texts else None))
+                reader.rows(model, index, rows, texts)
 
             self._unique_model(self._grounded(cases, keys, fast=True), cases, keys, read)
             return rows
