@@ -36,6 +36,7 @@ from benchmarks import report
 from benchmarks.measure import (PY, ROOT, count_lines, exportkb_cmd, now, pcts, run_timed,  # noqa: F401
                                 write_facts)
 
+__all__ = ["main", "write_facts"]  # write_facts: re-exported for scripts that write bare clingo's facts
 ROW_NAMES = ["clingo", "batch1", "batch2", "proofs1", "proofs2", "cold", "warm", "profile"]
 CASE = "tests/cases/aia/aia-we01-germany.yaml"
 RESULTS_MD, RESULTS_JSON = ROOT / "benchmarks" / "RESULTS.md", ROOT / "benchmarks" / "results.json"
@@ -53,7 +54,11 @@ class Plan:
         self.steps, self.reps, self.budget = steps, reps, budget
         self.rates = dict(ASSUMED)
         self.done = 0
+        self.learned: set[str] = set()
         self.t0 = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
 
     def estimate(self, kind: str, n: int) -> float:
         if kind == "cold":
@@ -69,6 +74,7 @@ class Plan:
     def learn(self, kind: str, n: int, wall: float) -> None:
         if kind in self.rates and n >= 1000 and wall > STARTUP_S:
             self.rates[kind] = n / (wall - STARTUP_S)
+            self.learned.add(kind)
 
     def describe(self) -> str:
         lines = [f"  {k:<14} {n:>9,}  ~{_dur(self.estimate(k, n))}"
@@ -280,23 +286,52 @@ def selected(a: argparse.Namespace) -> list[str]:
 
 
 def steps_for(a: argparse.Namespace, rows: list[str]) -> list[tuple[str, int]]:
+    """The steps in run order: smaller sizes, then latency and the profile, then the largest size
+    (so a long last size cannot cost the other figures); within a size the 2-process proofs row,
+    the one the targets use, runs before the 1-process one."""
     steps: list[tuple[str, int]] = []
     prepared: set[int] = set()
-    for n in sorted(set(a.sizes) | set(a.proof_sizes)):
+    sizes = sorted(set(a.sizes) | set(a.proof_sizes))
+
+    def size_steps(n: int) -> None:
         keys = [k for k in ("clingo", "batch1", "batch2") if k in rows and n in a.sizes]
-        keys += [k for k in ("proofs1", "proofs2") if k in rows and n in a.proof_sizes]
+        keys += [k for k in ("proofs2", "proofs1") if k in rows and n in a.proof_sizes]
         if keys:
             steps.append(("prepare+facts" if "clingo" in keys else "prepare", n))
             prepared.add(n)
-            steps += [(k, n) for k in keys]
+            steps.extend((k, n) for k in keys)
+
+    for n in sizes[:-1]:
+        size_steps(n)
     for k in ("cold", "warm"):
         if k in rows:
             steps.append((k, 1))
     if "profile" in rows:
         if a.profile_size not in prepared:
             steps.append(("prepare", a.profile_size))
+            prepared.add(a.profile_size)
         steps.append(("profile", a.profile_size))
+    if sizes:
+        size_steps(sizes[-1])
     return steps
+
+
+def drop_if_over(plan: Plan, limit_min: float, res: dict[str, Any]) -> None:
+    """Keep the run within --max-minutes: once the rates measured so far project past it, drop the
+    1-process proofs rows of the largest sizes (reported as n/a with the command that runs them)."""
+    if not limit_min or "proofs1" not in plan.learned:
+        return
+    for i in sorted((i for i in range(plan.done, len(plan.steps)) if plan.steps[i][0] == "proofs1"),
+                    key=lambda i: -plan.steps[i][1]):
+        projected = plan.elapsed() + plan.remaining()
+        if projected <= limit_min * 60:
+            return
+        kind, n = plan.steps.pop(i)
+        res["rows"].setdefault(kind, {})[str(n)] = {
+            "na": f"skipped: the run was projected to take {projected / 60:.0f} min at the rates measured so far "
+                  f"(> --max-minutes {limit_min:g}); run it alone with `python -m benchmarks.run --only {kind} "
+                  f"--sizes {n} --merge`", "load": os.getloadavg()[0], "at": now()}
+        say(f"skipping {kind} {n:,}: {res['rows'][kind][str(n)]['na']}")
 
 
 def run(a: argparse.Namespace, work: Path, res: dict[str, Any], save) -> dict[str, Any]:
@@ -306,7 +341,9 @@ def run(a: argparse.Namespace, work: Path, res: dict[str, Any], save) -> dict[st
     res.setdefault("rows", {})
     res.setdefault("latency", {})
     prep: dict[int, dict[str, Any]] = {}
-    for kind, n in plan.steps:
+    while plan.done < len(plan.steps):
+        drop_if_over(plan, a.max_minutes, res)
+        kind, n = plan.steps[plan.done]
         say(plan.progress(f"{kind} {n:,}…" if kind not in ("cold", "warm") else f"{kind}…"))
         t = time.perf_counter()
         if kind.startswith("prepare"):
@@ -358,6 +395,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--proof-fn", action="append", default=[], metavar="MODULE:FUNCTION",
                     help="also measure FUNCTION(kb, case) as a warm single-case proof path (repeatable); public "
                     "functions of exportkb.explain taking (kb, case) are found and measured without this")
+    ap.add_argument("--max-minutes", type=float, default=25.0, help="once the measured rates project the run past "
+                    "this, drop the 1-process proofs rows of the largest sizes, saying so (default 25; 0 = no limit)")
     ap.add_argument("--chunk", type=int, default=None, help="--chunk of the batch runs (default: the CLI's)")
     ap.add_argument("--profile-size", type=int, help="cases in the profiled batch (default min(10000, largest size))")
     ap.add_argument("--out", help="markdown: a RESULTS.md whose generated block is replaced, or - for stdout "

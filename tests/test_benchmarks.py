@@ -88,6 +88,18 @@ def test_plan_lists_the_selected_rows(capsys):
         run.main(["--plan", "--only", "nope"])
 
 
+def test_a_run_projected_past_its_limit_drops_the_largest_one_process_proofs_row():
+    plan = run.Plan([("proofs1", 1000), ("proofs2", 100_000), ("proofs1", 100_000), ("warm", 1)], reps=1, budget=1)
+    plan.done = 1
+    run.drop_if_over(plan, 1.0, res := {"rows": {}})  # nothing measured yet: assumed rates never drop a row
+    assert len(plan.steps) == 4
+    plan.learn("proofs1", 1000, 11.0)  # 100 cases/s: 100,000 cases would take ~17 min
+    run.drop_if_over(plan, 1.0, res)
+    assert ("proofs1", 100_000) not in plan.steps and ("proofs2", 100_000) in plan.steps
+    assert "skipped" in res["rows"]["proofs1"]["100000"]["na"]
+    assert "--only proofs1 --sizes 100000 --merge" in res["rows"]["proofs1"]["100000"]["na"]
+
+
 def _m(wall: float, cpu: float, **kw) -> dict:
     return {"wall": wall, "cpu": cpu, "peak_mb": 100.0, "tree_peak_mb": 150.0, "rc": 0, "load": 0.0,
             "cases": kw.pop("cases", 1000), "expected": 1000, "out_bytes": 1000, **kw}
