@@ -40,7 +40,9 @@ from ..errors import SolveError
 from ..facts import case_facts
 from ..kb import KnowledgeBase
 from ..model import Case
+from .goals import ExplainError
 from .record import AGGEL, FACT, FIRED, RecordingProgram, _TOKEN_RE
+from . import rawclingo
 from .terms import substitute_text, variables
 
 T = A.ASTType
@@ -148,7 +150,7 @@ def _pieces(c: tuple, pos: dict[str, int]) -> list | None:
 class FastRule:
     """One recorded rule compiled for text: head, body literals, aggregate elements."""
 
-    __slots__ = ("index", "id", "head", "lits", "aggs", "is_det", "det_name")
+    __slots__ = ("index", "id", "head", "lits", "aggs", "is_det", "name")
 
     def __init__(self, info, rp: RecordingProgram):
         from .terms import compile_term
@@ -158,7 +160,7 @@ class FastRule:
         self.head = Template(compile_term(info.head), info.head, names)
         name = info.signature.split("/")[0]
         self.is_det = name in DETERMINATIONS
-        self.det_name = name
+        self.name = name
         # per body literal: ("pos", tpl) | ("neg", tpl) | ("agg", a) | ("skip", None)
         lits: list[tuple[str, Any]] = []
         aggs: dict[int, tuple] = {}
@@ -198,7 +200,15 @@ class FastProgram:
             if info.recording is not None:
                 self.rules[info.index] = FastRule(info, self.rp)
                 recorded.setdefault(info.rule.text, []).append(info.index)
-        self.supported = _acyclic(self.rp)
+        deps = _dependencies(self.rp)
+        self.supported = _acyclic(deps)
+        needed = _reachable(deps, {r.signature for r in self.rp.infos
+                                   if r.signature and r.signature.split("/")[0] in DETERMINATIONS})
+        self.head_names = {k: r.name for k, r in self.rules.items()}
+        derivable = {i.signature for i in self.rp.infos if i.signature}
+        #: no rule or KB fact concludes a case-input predicate: a premise nothing derives is a case fact,
+        #: so the case facts need not be printed (they are a third of the text otherwise)
+        self.inputs_by_exclusion = not (derivable & set(kb.inputs))
         lines: list[str] = []
         kept: list[A.AST] = []
         by_text = {t: list(ks) for t, ks in recorded.items()}
@@ -210,13 +220,15 @@ class FastProgram:
                 if ks:
                     k = ks.pop(0)
                     info = self.rp.infos[k]
-                    vars_ = tuple_text(info.global_vars) if info.global_vars else "()"
-                    body = "; ".join(str(b) for b in info.body)
-                    lines.append(f"{F}({k},{vars_}) :- {body}.")
-                    lines.append(f"{info.head_text} :- {F}({k},{vars_}).")
+                    if info.signature not in needed:  # no determination rests on it: not recorded
+                        kept.append(stmt)
+                        continue
+                    rec = f"{F}{k}({','.join(info.global_vars)})" if info.global_vars else f"{F}{k}"
+                    lines.append(f"{rec} :- {'; '.join(str(b) for b in info.body)}.")
+                    lines.append(f"{info.head_text} :- {rec}.")
+                    lines.append(f"#show {F}{k}/{len(info.global_vars)}.")
                     continue
             kept.append(stmt)
-        lines.append(f"#show {F}/2.")
         lines.append(f"#show {AGGEL}/6.")
         parsed: list[A.AST] = []
         A.parse_string("\n".join(lines), parsed.append)
@@ -238,24 +250,26 @@ class FastProgram:
                  if r.is_fact and r.head]
         ctl.add("base", [], "\n".join(facts) + f"\n#show {FACT}/2.")
         ctl.ground([("base", [])])
-        models: list[str] = []
-        ctl.solve(on_model=lambda m: models.append(str(m)))
+        models = solve_read(ctl)
         if len(models) != 1:
             raise SolveError("the knowledge base alone has no single answer set — run `exportkb lint`")
+        firings, others = models[0]
         self.kb_facts: dict[str, int] = {}
-        firings: list[tuple[int, str]] = []
         aggs: dict[tuple, list] = {}
-        for tok in _TOKEN_RE.findall(models[0]):
-            if tok.startswith(F + "("):
-                c = tok.index(",", 4)
-                firings.append((int(tok[4:c]), tok[c + 1:-1]))
-            elif tok.startswith(FACT + "("):
+        for tok in others:
+            if tok.startswith(FACT + "("):
                 c = tok.index(",", len(FACT) + 1)
                 self.kb_facts.setdefault(tok[c + 1:-1], int(tok[len(FACT) + 1:c]))
             elif tok.startswith(AGGEL + "("):
                 _add_aggel(aggs, clingo.parse_term(tok))
-        self.static_firings = set(firings)
-        return _Derivations(self, frozenset(), firings, aggs, None)
+        self.static_firings = {(k, *vals) for k, vals in firings}
+        return _Derivations(self, set(), firings, aggs, None)
+
+    def is_input(self, atom: str) -> bool:
+        """Whether *atom* (text) is of a case-input predicate (kb/inputs.lp)."""
+        p = atom.find("(")
+        sig = f"{atom[:p]}/{len(split_values(atom[p:]))}" if p >= 0 else f"{atom}/0"
+        return sig in self.kb.inputs
 
 
 def _element_locals(lit: A.AST, global_vars: Sequence[str]) -> list[str]:
@@ -273,8 +287,8 @@ def _add_aggel(aggs: dict, sym: clingo.Symbol) -> None:
     aggs.setdefault((args[0].number, args[1].number, str(args[4])), []).append((args[3], args[5]))
 
 
-def _acyclic(rp: RecordingProgram) -> bool:
-    """Whether the positive dependency graph between predicates is acyclic (levels by recursion are exact)."""
+def _dependencies(rp: RecordingProgram) -> dict[str, set[str]]:
+    """Predicate -> the predicates its rules rest on positively (body atoms and aggregate conditions)."""
     deps: dict[str, set[str]] = {}
     for info in rp.infos:
         if info.recording is None:
@@ -289,6 +303,22 @@ def _acyclic(rp: RecordingProgram) -> bool:
                             s = c.atom.symbol
                             if s.ast_type == T.Function:
                                 deps.setdefault(info.signature, set()).add(f"{s.name}/{len(s.arguments)}")
+    return deps
+
+
+def _reachable(deps: dict[str, set[str]], roots: set[str]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack.extend(deps.get(n, ()))
+    return seen
+
+
+def _acyclic(deps: dict[str, set[str]]) -> bool:
+    """Whether the positive dependency graph between predicates is acyclic (levels by recursion are exact)."""
     state: dict[str, int] = {}
 
     def visit(n: str) -> bool:
@@ -306,47 +336,81 @@ def _acyclic(rp: RecordingProgram) -> bool:
 
 
 class _Derivations:
-    """Firings of one case (or of kb/ alone) by head text; levels and canonical firings on demand."""
+    """Firings of one case (or of kb/ alone); heads, levels and canonical firings computed on demand.
 
-    def __init__(self, prog: FastProgram, inputs: frozenset[str] | set[str], firings: list[tuple[int, str]],
+    A firing is ``(K, [value texts])``. Heads are rendered per predicate name, the
+    first time an atom of that name is looked up: most firings of a case never are.
+    """
+
+    def __init__(self, prog: FastProgram, inputs: set[str] | None, firings: list[tuple[int, list[str]]],
                  aggs: dict[tuple, list], fallback: "_Derivations | None"):
         self.prog = prog
-        self.inputs = inputs
+        self.inputs = inputs  # None: the case facts are the atoms nothing derives (FastProgram.inputs_by_exclusion)
         self.aggs = aggs
         self.fallback = fallback
-        self.by_head: dict[str, list] = {}
-        rules = prog.rules
-        by_head = self.by_head
-        for k, tup in firings:
-            vals = split_values(tup)
-            head = rules[k].head(vals)
-            got = by_head.get(head)
+        self.pending: dict[str, list] = {}
+        names = prog.head_names
+        for f in firings:
+            name = names[f[0]]
+            got = self.pending.get(name)
             if got is None:
-                by_head[head] = [(k, tup, vals)]
+                self.pending[name] = [f]
             else:
-                got.append((k, tup, vals))
+                got.append(f)
+        self.by_head: dict[str, list] = {}
         self.level: dict[str, int] = {}
         self.best: dict[str, tuple] = {}
         self._agg_cache: dict[tuple, list] = {}
 
+    def index(self, name: str) -> list[str]:
+        """Render the heads of the firings of predicate *name*; returns the new heads."""
+        todo = self.pending.pop(name, None)
+        if not todo:
+            return []
+        rules, by_head, new = self.prog.rules, self.by_head, []
+        for f in todo:
+            head = rules[f[0]].head(f[1])
+            got = by_head.get(head)
+            if got is None:
+                by_head[head] = [f]
+                new.append(head)
+            else:
+                got.append(f)
+        return new
+
+    def firings(self, atom: str) -> list | None:
+        fs = self.by_head.get(atom)
+        if fs is None and self.pending:
+            p = atom.find("(")
+            if self.index(atom[:p] if p >= 0 else atom):
+                fs = self.by_head.get(atom)
+        return fs
+
     def owner(self, atom: str) -> "_Derivations | None":
         """Where *atom*'s derivation lives: here, in kb/'s table, or nowhere (a fact)."""
-        if atom in self.by_head:
+        if self.firings(atom) is not None:
             return self
-        if self.fallback is not None and atom in self.fallback.by_head:
+        if self.fallback is not None and self.fallback.firings(atom) is not None:
             return self.fallback
         return None
+
+    def is_input(self, atom: str) -> bool:
+        if self.inputs is not None:
+            return atom in self.inputs
+        return atom not in self.prog.kb_facts and self.owner(atom) is None and self.prog.is_input(atom)
 
     def level_of(self, atom: str) -> int:
         lv = self.level.get(atom)
         if lv is not None:
             return lv
-        if atom in self.inputs or atom in self.prog.kb_facts:
+        if (self.inputs is not None and atom in self.inputs) or atom in self.prog.kb_facts:
             return 0
-        fs = self.by_head.get(atom)
+        fs = self.firings(atom)
         if fs is None:
-            if self.fallback is not None:
+            if self.fallback is not None and self.fallback.firings(atom) is not None:
                 return self.fallback.level_of(atom)
+            if self.inputs is None and self.prog.is_input(atom):
+                return 0
             raise LookupError(f"{atom} is not in the answer set")
         if len(fs) > 1:
             fs.sort(key=_order)
@@ -364,7 +428,7 @@ class _Derivations:
         return best_lv
 
     def deps(self, f: tuple) -> list[str]:
-        k, _tup, vals = f
+        k, vals = f
         rule = self.prog.rules[k]
         out = []
         for kind, x in rule.lits:
@@ -377,8 +441,8 @@ class _Derivations:
 
     def elements(self, f: tuple, a: int) -> list[tuple[list[str], list[str]]]:
         """The element instances aggregate *a* of firing *f* counted: (positive atoms, negated atoms), sorted as why.py."""
-        k, tup, vals = f
-        ck = (k, tup, a)
+        k, vals = f
+        ck = (k, a, *vals)
         got = self._agg_cache.get(ck)
         if got is not None:
             return got
@@ -403,7 +467,8 @@ class _Derivations:
 
 
 def _order(f: tuple) -> tuple[int, str]:
-    return f[0], f[1]
+    """why.py's tie-break: rule order, then the substitution as clingo prints the tuple."""
+    return f[0], tuple_text(f[1]) if f[1] else "()"
 
 
 class CompactBuilder:
@@ -423,19 +488,16 @@ class CompactBuilder:
         return text.replace(self.key_text, self.case_text) if self.key_text in text else text
 
     def goals(self) -> list[str]:
-        prefix_len = {}
+        """The case's determination atoms, in the order of ``determinations()`` (clingo's symbol order).
+
+        Called before any other lookup, so indexing the determination predicates returns all their heads.
+        """
         out = []
         kt = self.key_text
-        for head, fs in self.d.by_head.items():
-            rule = self.prog.rules[fs[0][0]]
-            if not rule.is_det:
-                continue
-            n = prefix_len.get(rule.det_name)
-            if n is None:
-                n = prefix_len[rule.det_name] = len(rule.det_name) + 1
-            if head.startswith(kt, n) and head[n + len(kt)] in ",)":
-                out.append(head)
-        if len(out) > 1:  # the order of determinations(): clingo's symbol order
+        for name in DETERMINATIONS:
+            n = len(name) + 1
+            out.extend(h for h in self.d.index(name) if h.startswith(kt, n) and h[n + len(kt)] in ",)")
+        if len(out) > 1:
             out = [str(s) for s in sorted(clingo.parse_term(t) for t in out)]
         return out
 
@@ -458,20 +520,20 @@ class CompactBuilder:
         nd: dict[str, Any] = {"a": self.rekey(atom)}
         self.nodes.append(nd)
         d = self.d
-        if atom in d.inputs:
-            nd["case_fact"] = True
-            return i
-        k = self.prog.kb_facts.get(atom)
+        k = self.prog.kb_facts.get(atom) if d.inputs is None or atom not in d.inputs else None
         if k is not None:
             nd["k"] = k
             nd["r"] = self._cite(k)
+            return i
+        if d.is_input(atom):
+            nd["case_fact"] = True
             return i
         owner = d.owner(atom)
         if owner is None:
             raise LookupError(f"{atom} is not in the answer set")
         level = owner.level_of(atom)
         f = owner.best[atom]
-        k, _tup, vals = f
+        k, vals = f
         rule = self.prog.rules[k]
         prem: list[int] = []
         neg: list[str] = []
@@ -500,6 +562,42 @@ class CompactBuilder:
         return i
 
 
+def solve_read(ctl: clingo.Control) -> list[tuple[list[tuple[int, list[str]]], list[str]]]:
+    """Solve (at most two models); per model its firings ``(K, [value texts])`` and its other atoms as text.
+
+    Firings are read structurally (rule index from the predicate name, values printed
+    once per distinct symbol) through clingo's C functions when available
+    (:mod:`rawclingo`), else from the model's text.
+    """
+    ctl.configuration.solve.models = 2
+    out: list = []
+
+    def on_model(m: clingo.Model) -> None:
+        if out:
+            out.append(None)
+        elif rawclingo.AVAILABLE:
+            out.append(rawclingo.read_firings(m, F))
+        else:
+            out.append(_read_text(str(m)))
+
+    ctl.solve(on_model=on_model)
+    return out
+
+
+def _read_text(text: str) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    fired, others = [], []
+    for tok in _TOKEN_RE.findall(text):
+        if tok.startswith(F) and tok[len(F)].isdigit():
+            p = tok.find("(")
+            if p < 0:
+                fired.append((int(tok[len(F):]), []))
+            else:
+                fired.append((int(tok[len(F):p]), split_values(tok[p:])))
+        else:
+            others.append(tok)
+    return fired, others
+
+
 class CompactRecorder:
     """Solves cases with the rewritten KB and returns one compact proof per case."""
 
@@ -507,6 +605,9 @@ class CompactRecorder:
         self.kb = kb
         self.program = program or FastProgram(kb)
         self.chunk_size = chunk_size
+        if not self.program.supported:
+            raise ExplainError("compact proofs need a KB whose positive dependencies are not recursive "
+                               "(levels are computed by recursion); use Explainer.cases(...).determinations()")
 
     def prove(self, case: Case) -> dict[str, Any]:
         return self.prove_many([case])[0]
@@ -522,40 +623,41 @@ class CompactRecorder:
         keys = [f"#{n}" for n in range(len(cases))]
         ctl = clingo.Control(["--warn=none"], logger=lambda code, msg: None)
         prog.add_to(ctl)
-        inputs: list[set[str]] = []
+        inputs: list[set[str] | None] = []
         with ctl.backend() as backend:
+            add = rawclingo.FactAdder(backend) if rawclingo.AVAILABLE else None
             for case, key in zip(cases, keys):
                 facts = case_facts(case, key)
-                inputs.append({str(s) for s in facts})
-                for sym in facts:
-                    backend.add_rule([backend.add_atom(sym)])
+                inputs.append(None if prog.inputs_by_exclusion else {str(s) for s in facts})
+                if add is not None:
+                    add(facts)
+                else:
+                    for sym in facts:
+                        backend.add_rule([backend.add_atom(sym)])
         ctl.ground([("base", [])])
-        ctl.configuration.solve.models = 2
-        models: list[str] = []
-        ctl.solve(on_model=lambda m: models.append(str(m)))
+        models = solve_read(ctl)
         if len(models) != 1:
             raise SolveError(f"recording {len(cases)} case(s) (first: {cases[0].case!r}) gave {len(models)} answer "
                              "sets; the KB must be stratified with one answer per case — run `exportkb lint`")
-        index = {k: i for i, k in enumerate(keys)}
-        firings: list[list[tuple[int, str]]] = [[] for _ in cases]
+        index = {f'"{k}"': i for i, k in enumerate(keys)}
+        firings: list[list[tuple[int, list[str]]]] = [[] for _ in cases]
         aggs: list[dict] = [{} for _ in cases]
-        shared: list[tuple[int, str]] = []
+        shared: list[tuple[int, list[str]]] = []
         shared_aggs: dict = {}
         static = prog.static_firings
-        for tok in _TOKEN_RE.findall(models[0]):
-            if tok[3] == "(":  # __f(
-                c = tok.index(",", 4)
-                k, tup = int(tok[4:c]), tok[c + 1:-1]
-                i = None
-                if tup.startswith('("#'):
-                    i = index.get(tup[2:tup.index('"', 2)])
-                if i is None:
-                    i = _find_key(tup, index)
-                if i is not None:
-                    firings[i].append((k, tup))
-                elif (k, tup) not in static:
-                    shared.append((k, tup))
-            elif tok.startswith(AGGEL + "("):
+        fired, others = models[0]
+        for f in fired:
+            vals = f[1]
+            i = index.get(vals[0]) if vals else None
+            if i is None:
+                i = next((index[v] for v in vals if v in index), None)
+            if i is not None:
+                firings[i].append(f)
+            elif (f[0], *vals) not in static:
+                shared.append(f)
+        index = {k: i for i, k in enumerate(keys)}
+        for tok in others:
+            if tok.startswith(AGGEL + "("):
                 sym = clingo.parse_term(tok)
                 i = _first_key(sym.arguments[4], index)
                 _add_aggel(aggs[i] if i is not None else shared_aggs, sym)
@@ -566,17 +668,6 @@ class CompactRecorder:
             d = _Derivations(prog, inputs[n], fs, ag, prog.static)
             out.append(CompactBuilder(prog, case, key, d).build())
         return out
-
-
-def _find_key(tup: str, index: dict[str, int]) -> int | None:
-    if '"#' not in tup:
-        return None
-    for v in split_values(tup):
-        if v.startswith('"#'):
-            i = index.get(v[1:-1])
-            if i is not None:
-                return i
-    return None
 
 
 def _first_key(tup: clingo.Symbol, index: dict[str, int]) -> int | None:
