@@ -1,6 +1,6 @@
 """Benchmark `exportkb batch` against bare clingo on the same KB and facts (issue 8), in one run.
 
-    python -m benchmarks.run                  # 1k/10k/100k → benchmarks/RESULTS.md + results.json (~20 min, 2 quiet cores)
+    python -m benchmarks.run                  # 1k/10k/100k → RESULTS.md + results.json (~18–25 min, 2 quiet cores)
     python -m benchmarks.run --plan           # the steps and the estimated time, nothing measured
     python -m benchmarks.run --quick          # 1k and 2k cases, fewer repetitions, printed (~2 min)
     python -m benchmarks.run --only proofs2 --sizes 100000 --merge     # re-run one row into RESULTS.md
@@ -41,7 +41,8 @@ ROW_NAMES = ["clingo", "batch1", "batch2", "proofs1", "proofs2", "cold", "warm",
 CASE = "tests/cases/aia/aia-we01-germany.yaml"
 RESULTS_MD, RESULTS_JSON = ROOT / "benchmarks" / "RESULTS.md", ROOT / "benchmarks" / "results.json"
 #: Assumed wall rates (cases/s) on 2 quiet cores, for the plan; replaced by measured rates as the run goes.
-ASSUMED = {"prepare": 5000.0, "prepare+facts": 1000.0, "clingo": 1500.0, "batch1": 1500.0, "batch2": 2500.0, "proofs1": 300.0,
+ASSUMED = {"prepare": 5000.0, "prepare+facts": 1000.0, "clingo": 1500.0, "batch1": 1500.0, "batch2": 2500.0,
+           "proofs1": 300.0,
            "proofs2": 550.0, "profile": 600.0}
 STARTUP_S = 1.0  # interpreter + imports + parsing kb/ per process
 
@@ -119,23 +120,28 @@ class LineCounter:
         return self.lines
 
 
-def child_json(args: list[str], out: Path) -> dict[str, Any]:
+def ticker(what: str, estimate: float):
+    """A progress line every 15 s for a step that cannot count its own progress."""
+    return lambda elapsed: say(f"    {what}: {_dur(elapsed)} elapsed of ~{_dur(estimate)} estimated")
+
+
+def child_json(args: list[str], out: Path, tick=None) -> dict[str, Any]:
     """Run ``python -m benchmarks.measure ARGS``; its last stdout line is JSON (or the error is reported)."""
-    m = run_timed([PY, "-m", "benchmarks.measure", *args], stdout=out)
+    m = run_timed([PY, "-m", "benchmarks.measure", *args], stdout=out, tick=tick, every=15.0)
     if m.get("rc") != 0:
         return {"na": f"exit {m.get('rc')}: {report._one_line(m.get('stderr', ''))}", "load": m.get("load", 0)}
     lines = out.read_text().strip().splitlines()
     return {**json.loads(lines[-1]), "wall": m["wall"], "cpu": m["cpu"]}
 
 
-def prepare(n: int, work: Path, facts: bool) -> dict[str, Any]:
+def prepare(n: int, work: Path, facts: bool, tick=None) -> dict[str, Any]:
     """The seeded log of n cases (and bare clingo's facts file), reused when the work dir has them."""
     log, fl = work / f"log{n}.jsonl", work / f"facts{n}.lp"
     meta = work / f"prep{n}.json"
     old = json.loads(meta.read_text()) if meta.exists() else {}
     if log.exists() and (not facts or "valid" in old or "facts_na" in old) and count_lines(log)[0] == n:
         return old
-    res = child_json(["prepare", str(n), str(log), str(fl) if facts else "-"], work / "prepare.out")
+    res = child_json(["prepare", str(n), str(log), str(fl) if facts else "-"], work / "prepare.out", tick)
     meta.write_text(json.dumps(res))
     return res
 
@@ -170,10 +176,11 @@ def batch_row(key: str, n: int, log: Path, expected: int, work: Path, chunk: int
     return m
 
 
-def bare_clingo(n: int, facts: Path, work: Path) -> dict[str, Any]:
+def bare_clingo(n: int, facts: Path, work: Path, tick=None) -> dict[str, Any]:
     kb_files = sorted(str(p) for p in (ROOT / "kb").rglob("*.lp"))
     out = work / "clingo.out"
-    m = run_timed([PY, "-m", "clingo", *kb_files, str(facts), "-V0", "--warn=none"], stdout=out)
+    m = run_timed([PY, "-m", "clingo", *kb_files, str(facts), "-V0", "--warn=none"], stdout=out, tick=tick,
+                  every=15.0)
     if "wall" in m:
         last = out.read_text().rstrip().rsplit("\n", 1)[-1] if out.stat().st_size else ""
         if last != "SATISFIABLE":
@@ -347,12 +354,14 @@ def run(a: argparse.Namespace, work: Path, res: dict[str, Any], save) -> dict[st
         say(plan.progress(f"{kind} {n:,}…" if kind not in ("cold", "warm") else f"{kind}…"))
         t = time.perf_counter()
         if kind.startswith("prepare"):
-            prep[n] = prepare(n, work, facts=kind == "prepare+facts")
+            prep[n] = prepare(n, work, facts=kind == "prepare+facts",
+                              tick=ticker(f"{kind} {n:,}", plan.estimate(kind, n)))
             res.setdefault("prepare", {})[str(n)] = prep[n]
             what = f"prepared {n:,} cases"
         elif kind == "clingo":
             p = prep[n]
-            m = (bare_clingo(n, work / f"facts{n}.lp", work) if "valid" in p
+            m = (bare_clingo(n, work / f"facts{n}.lp", work, ticker(f"clingo {n:,}", plan.estimate(kind, n)))
+                 if "valid" in p
                  else {"na": p.get("facts_na") or p.get("na") or "no facts file"})
             res["rows"].setdefault("clingo", {})[str(n)] = m
             what = f"clingo {n:,}: " + (f"{m['wall']:.1f} s wall, {m['cpu']:.1f} s CPU" if "wall" in m

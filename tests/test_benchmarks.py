@@ -21,7 +21,8 @@ def full_run(tmp_path_factory) -> tuple[Path, Path, Path]:
     """One harness run over every row: N cases, one repetition per latency path."""
     tmp = tmp_path_factory.mktemp("bench")
     md, js, work = tmp / "RESULTS.md", tmp / "results.json", tmp / "work"
-    md.write_text("# Hand-written title\n\nintro\n\n" + report.BEGIN + "\nold\n" + report.END + "\n\n## Analysis\nkept\n")
+    md.write_text("# Hand-written title\n\nintro\n\n" + report.BEGIN + "\nold\n" + report.END
+                  + "\n\n## Analysis\nkept\n")
     run.main(["--sizes", str(N), "--reps", "1", "--budget", "1", "--profile-size", str(N),
               "--out", str(md), "--json", str(js), "--workdir", str(work)])
     return md, js, work
