@@ -69,17 +69,26 @@ def _tree(pid: int) -> list[int]:
 
 
 def _mem_kb(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) of one process in KB; (0, 0) when it is gone."""
-    rss = hwm = 0
+    """(PSS or else RSS, VmHWM) of one process in KB; (0, 0) when it is gone.
+
+    PSS (proportional set size) counts a page shared by forked workers once across them, so the
+    sum over the tree is the memory the run really holds; RSS would count the KB inherited from the
+    parent once per worker.
+    """
+    rss = hwm = pss = 0
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1])
             elif line.startswith("VmHWM:"):
                 hwm = int(line.split()[1])
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                pss = int(line.split()[1])
+                break
     except (OSError, ValueError):
         pass
-    return rss, hwm
+    return pss or rss, hwm
 
 
 def run_timed(cmd: list[str], *, stdout: Path | None = None, tick: Callable[[float], None] | None = None,

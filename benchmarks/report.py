@@ -99,8 +99,9 @@ def header(res: dict[str, Any]) -> list[str]:
          "grounding, solving, JSON written to a file), `--quiet`",
          "- ideal = N / (CPU / processes): the rate if every process had a free core; × bare clingo compares "
          "with bare clingo's rate in the same run (wall with wall, ideal with bare clingo's N / CPU)",
-         "- peak RSS: the largest single process (VmHWM / ru_maxrss) and the sampled peak of the sum over the "
-         "process tree (parent + workers)"]
+         "- peak memory: the largest single process (peak RSS: VmHWM / ru_maxrss) and the peak of the memory of "
+         "the whole process tree (parent + workers: sum of PSS, so pages the forked workers share count once; "
+         "sampled every 0.25 s)"]
     return L
 
 
@@ -117,7 +118,7 @@ def throughput(res: dict[str, Any]) -> list[str]:
     rows, sizes = res.get("rows", {}), res.get("config", {}).get("sizes") or []
     all_sizes = sorted({int(n) for per in rows.values() for n in per} | set(sizes))
     L = ["| cases | way | wall | CPU | cores used | cases/s wall | cases/s ideal | × bare clingo wall / ideal "
-         "| peak RSS: largest process / all | output per case | load |",
+         "| peak memory: largest process / all | output per case | load |",
          "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for n in all_sizes:
         c = rows.get("clingo", {}).get(str(n))
