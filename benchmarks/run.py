@@ -225,17 +225,25 @@ def warm(reps: int, budget: float, work: Path, proof_fns: list[str]) -> dict[str
     return res
 
 
-CATEGORIES = [  # (label, function names whose cumulative time counts; outermost calls only)
-    ("reading the input", ("read_rows", "_read_jsonl", "_read_csv")),
+CATEGORIES = [  # (label, functions whose cumulative time counts, outermost calls only; "file.py:name" pins the file)
+    ("reading the input", ("read_rows", "_read_jsonl", "_read_csv", "batch.py:_decode")),
     ("validation (case_from_data)", ("case_from_data",)),
-    ("building symbols (case_facts + backend)", ("case_facts",)),
+    ("building symbols (case facts + backend)", ("case_facts", "emit_facts")),
     ("adding the KB to a Control", ("add_to",)),
     ("grounding", ("ground",)),
     ("solving (clingo search + model)", ("solve", "wait", "resume")),
-    ("reading the model", ("_split_atoms", "_parse_flat", "_determination", "parse_term")),
-    ("result JSON (to_json, dumps, write)", ("to_json", "dumps", "write")),
-    ("KB load (parse kb/)", ("load",)),
+    ("reading the model", ("_split_atoms", "_parse_flat", "_determination", "parse_term", "fastclingo.py:rows")),
+    ("result JSON (to_json, dumps, write)", ("to_json", "dumps", "write", "result_text", "write_result")),
+    ("KB load (parse kb/)", ("kb.py:load",)),
 ]
+
+
+def _matches(file: str, name: str, names: tuple[str, ...]) -> bool:
+    for entry in names:
+        where, _, fn = entry.rpartition(":")
+        if name == fn and (not where or file.endswith("/" + where)):
+            return True
+    return False
 
 
 def profile(n: int, log: Path, work: Path) -> dict[str, Any]:
@@ -252,8 +260,9 @@ def profile(n: int, log: Path, work: Path) -> dict[str, Any]:
     for label, names in CATEGORIES:
         ct = 0.0
         for (file, _, name), (_, _, _, cum, callers) in stats.items():
-            if name in names and ("exportkb" in file or "json" in file or "clingo" in file or file == "~"):
-                if not any(c[2] in names for c in callers):
+            if _matches(file, name, names) and ("exportkb" in file or "json" in file or "clingo" in file
+                                                or file == "~"):
+                if not any(_matches(c[0], c[2], names) for c in callers):
                     ct += cum
         stages.append((label, ct))
     return {"n": n, "stages": stages, "total": total, "load": m["load"], "at": m["at"]}
