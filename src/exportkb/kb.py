@@ -203,6 +203,17 @@ class KnowledgeBase:
             out.setdefault(r.id, []).append(r)
         return out
 
+    @cached_property
+    def residual(self):
+        """This KB split for fast single-case solving: static part grounded once, residual rules per case.
+
+        An :class:`exportkb.residual.ResidualProgram`, built on first use and kept
+        with this object; None when the split does not apply to this KB (the
+        callers then solve the full program). See :mod:`exportkb.residual`.
+        """
+        from .residual import residual_program  # imported late: residual imports the solver
+        return residual_program(self)
+
     def add_to(self, ctl: clingo.Control) -> None:
         """Add the parsed KB to a control object (no text parsing)."""
         with clingo.ast.ProgramBuilder(ctl) as builder:

@@ -1,0 +1,148 @@
+"""The residual program (exportkb.residual) gives exactly the full program's answers.
+
+`Solver.determine` solves one case with the KB's static part grounded once and
+only the case-dependent rules grounded per case, with the static atoms filtered
+by the case's values. These tests compare its shown atoms with the full
+program's, atom for atom, on every corpus case (reforms and ``as_of`` applied as
+the suite applies them) and on 2,000 generated cases, and check that anything
+the split does not cover falls back to the full program with its own errors.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate import generate
+from exportkb import KnowledgeBase, Solver
+from exportkb.errors import SolveError
+from exportkb.loader import case_from_data, load_case
+from exportkb.residual import residual_program, shown_atoms
+from exportkb.suite import prepared
+
+from .conftest import CASES
+
+ANNOTATION = "%! id: {id}\n%! cite: 15 CFR 999.1 (test fixture, not law)\n%! source: tests/test_residual.py\n%! reads: fixture.\n"
+
+
+def _corpus() -> list[Path]:
+    return sorted(p for p in CASES.rglob("*.yaml") if "bad" not in p.relative_to(CASES).parts)
+
+
+def _assert_same(kb: KnowledgeBase, cases: list) -> None:
+    """Residual shown atoms == full shown atoms, case by case (same internal keys)."""
+    res = kb.residual
+    assert res is not None
+    full = Solver(kb).models(cases)
+    for n, (case, atoms) in enumerate(zip(cases, full)):
+        got = shown_atoms(res, case, key=f"#{n}")
+        assert got is not None, f"{case.source or case.case}: residual solve has no unique answer set"
+        assert sorted(got) == sorted(str(a) for a in atoms), f"{case.source or case.case}: residual differs from full"
+
+
+def test_every_corpus_case_same_atoms_as_full_program(kb):
+    by_reform: dict[tuple[str, ...], list] = {}
+    for path in _corpus():
+        case = prepared(load_case(path, kb))  # re-dated to expect.as_of, as the suite solves it
+        by_reform.setdefault(tuple(case.reform or ()), []).append(case)
+    assert len(by_reform[()]) > 250
+    assert any(by_reform.keys() - {()}), "the corpus has cases under reforms"
+    for names, cases in by_reform.items():
+        if names:
+            from exportkb.reforms import apply_reforms
+            _assert_same(apply_reforms(kb, names), cases)
+        else:
+            _assert_same(kb, cases)
+
+
+@pytest.mark.parametrize("countries", ["hot", "all"])
+def test_generated_cases_same_atoms_as_full_program(kb, countries):
+    pool = None if countries == "hot" else sorted(kb.countries)
+    rows = list(generate(1000, seed=8 if countries == "hot" else 9, countries=pool))
+    _assert_same(kb, [case_from_data(json.loads(json.dumps(r)), kb) for r in rows])
+
+
+@pytest.mark.parametrize("reform", ["3a090a-threshold-raised", "add-india-to-supp5a", "no-aia", "lpp-cap-doubled",
+                                    "aia-certification-halved", "4e091-threshold-inclusive"])
+def test_reformed_kbs_same_atoms_as_full_program(kb, reform):
+    from exportkb.reforms import apply_reforms
+    reformed = apply_reforms(kb, [reform])
+    cases = [load_case(p, kb) for p in _corpus()[::6]]
+    cases += [case_from_data(r, kb) for r in generate(60, seed=11)]
+    _assert_same(reformed, cases)
+
+
+def test_determine_equals_chunked_path(solver):
+    for path in _corpus()[::5]:
+        case = load_case(path, solver.kb)
+        single = solver.determine(case)
+        chunked = next(iter(solver.determine_many([case])))
+        assert single.to_json() == chunked.to_json() and single.atoms == chunked.atoms, path
+
+
+def test_split_puts_countries_in_static_part_and_filters_groups_by_case_countries(kb):
+    res = kb.residual
+    static_sigs = {(a.name, len(a.arguments)) for a in res.static_atoms}
+    assert ("group_member_ear", 4) in static_sigs and ("param", 4) in static_sigs
+    assert ("in_group", 3) in res.case_dependent and ("param_value", 3) in res.case_dependent
+    assert ("group_member_ear", 4) not in res.case_dependent
+    case = load_case(CASES / "aia" / "aia-we01-germany.yaml", kb)
+    from exportkb.facts import case_facts
+    facts = case_facts(case, "#0")
+    chosen = res.static_atoms_for(facts)
+    groups = [a for a in chosen if a.name == "group_member_ear"]
+    countries = {a.arguments[1].string for a in groups}
+    case_countries = {a.arguments[-1].string for a in facts
+                      if a.name in ("destination", "export_from", "party_country", "party_hq", "party_parent_hq")}
+    assert countries == case_countries  # every membership of the case's countries, none of the others
+    all_groups = [a for a in res.static_atoms if a.name == "group_member_ear"]
+    assert len(groups) == sum(1 for a in all_groups if a.arguments[1].string in case_countries) < len(all_groups)
+    assert len(chosen) < len(res.static_atoms) / 4
+
+
+def test_residual_rules_index_kb_rules(kb):
+    res = kb.residual
+    assert res.rules and all(i is not None for i, _ in res.rules)
+    for i, stmt in res.rules:
+        assert kb.rules[i].text == str(stmt)
+    assert {kb.rules[i].head for i, _ in res.rules} >= {"license_required/2", "exception_available/3"}
+    assert not any(kb.rules[i].head == "group_member/4" for i, _ in res.rules)
+
+
+def _kb_with(tmp_path: Path, text: str) -> KnowledgeBase:
+    extra = tmp_path / "extra.lp"
+    extra.write_text(text, encoding="utf-8")
+    return KnowledgeBase.load(extra_files=[extra])
+
+
+def test_no_answer_set_keeps_the_solver_message(tmp_path, kb):
+    bad = _kb_with(tmp_path, ANNOTATION.format(id="t.p") + "t_p(C) :- case(C), not t_q(C).\n"
+                   + ANNOTATION.format(id="t.q") + "t_q(C) :- case(C), t_p(C).\n")
+    assert bad.residual is not None
+    case = load_case(CASES / "aia" / "aia-we01-germany.yaml", kb)
+    with pytest.raises(SolveError, match="the knowledge base gives no answer set"):
+        Solver(bad).determine(case)
+
+
+def test_two_answer_sets_keeps_the_solver_message(tmp_path, kb):
+    bad = _kb_with(tmp_path, ANNOTATION.format(id="t.a") + "t_a(C) :- case(C), not t_b(C).\n"
+                   + ANNOTATION.format(id="t.b") + "t_b(C) :- case(C), not t_a(C).\n")
+    case = load_case(CASES / "aia" / "aia-we01-germany.yaml", kb)
+    with pytest.raises(SolveError, match="more than one answer set"):
+        Solver(bad).determine(case)
+
+
+def test_unsupported_statements_fall_back_to_full_program(tmp_path, kb):
+    odd = _kb_with(tmp_path, ANNOTATION.format(id="t.ext") + "#external t_ext(1).\n")
+    assert residual_program(odd) is None
+    case = load_case(CASES / "aia" / "aia-we01-germany.yaml", kb)
+    got, want = Solver(odd).determine(case), Solver(kb).determine(case)
+    assert got.atoms == want.atoms and got.to_json()["items"] == want.to_json()["items"]
+
+
+def test_extra_program_falls_back_to_full_program(kb):
+    case = load_case(CASES / "aia" / "aia-we01-germany.yaml", kb)
+    forced = Solver(kb, extra_program="red_flag(C, rf99) :- case(C).")
+    assert Solver(kb).determine(case).red_flags == []
+    assert forced.determine(case).red_flags == ["RF99"]
