@@ -5,12 +5,12 @@ Exit codes: 0 done; 1 a determination differs from the case's `expect:`;
 """
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from . import __version__
 from .errors import ExportKBError
@@ -18,14 +18,37 @@ from .expect import compare
 from .kb import KnowledgeBase
 from .loader import iter_case_paths, load_case
 from .model import Case
-from .render import print_determination
 from .solver import SolveOptions, Solver
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+#: Subcommands defined in their own modules, imported only when named (or listed by --help):
+#: `exportkb batch` then does not pay for rich tables, pandas, the test runner ... at start-up.
+_LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "batch": ("cli_batch", "batch"),
+    "counterfactual": ("cli_whatchange", "counterfactual"),
+    "explain-html": ("cli_whatchange", "explain_html"),
+    "explain": ("cli_explain", "explain"),
+    "verify": ("cli_explain", "verify"),
+    "lint": ("cli_lint", "lint"),
+    "whatif": ("cli_whatif", "whatif"),
+    "compare": ("cli_whatif", "compare"),
+    "query": ("cli_whatif", "query"),
+    "test": ("cli_test", "test"),
+}
+
 
 class _Group(click.Group):
-    """Turns every ExportKBError into one message and exit code 2."""
+    """Turns every ExportKBError into one message and exit code 2; imports subcommands on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in _LAZY_COMMANDS:
+            module, attr = _LAZY_COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(f".{module}", __package__), attr), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -95,6 +118,9 @@ def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, time_limit:
     solver = Solver(kb, SolveOptions(time_limit=time_limit))
     failed = False
     out = []
+    from rich.console import Console
+
+    from .render import print_determination
     console = Console()
     if any(c.reform for c in loaded):  # cases that name reforms are solved under them
         from .whatif import determine
@@ -145,6 +171,7 @@ def kb_cmd(ctx: click.Context, show_path: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"kb_version": kb.version, "root": str(kb.root), "provisions": list(seen.values())}, indent=2))
         return
+    from rich.console import Console
     from rich.table import Table
     table = Table(title=f"exportkb knowledge base {kb.version} — {len(seen)} provisions in {len(kb.files)} files")
     for col in ("id", "citation", "reads", "where"):
@@ -162,16 +189,7 @@ def schema(ctx: click.Context) -> None:
     click.echo(json.dumps(case_schema(get_kb(ctx)), indent=2))
 
 
-# --- subcommands defined in their own modules (one registration line each, below) ---
-from .cli_batch import batch as _batch  # noqa: E402
-main.add_command(_batch)
-from .cli_whatchange import counterfactual as _counterfactual; main.add_command(_counterfactual)  # noqa: E402,E702
-from .cli_whatchange import explain_html as _explain_html; main.add_command(_explain_html)  # noqa: E402,E702
-from .cli_explain import explain as _explain; main.add_command(_explain)  # noqa: E402,E702
-from .cli_explain import verify as _verify; main.add_command(_verify)  # noqa: E402,E702
-from .cli_lint import lint as _lint; main.add_command(_lint)  # noqa: E402,E702
-from .cli_whatif import compare as _cmp, query as _query, whatif as _whatif; [main.add_command(c) for c in (_whatif, _cmp, _query)]  # noqa: E402,E702
-from .cli_test import test as _test; main.add_command(_test)  # noqa: E402,E702
+# Subcommands defined in their own modules are registered lazily: see _LAZY_COMMANDS above.
 
 
 if __name__ == "__main__":  # pragma: no cover

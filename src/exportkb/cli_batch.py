@@ -1,14 +1,14 @@
 """`exportkb batch`: determinations over a transaction log, streamed, in input order, in parallel."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .batch import CSV_OUT_COLUMNS, Result, Writer, csv_rows, read_rows, run_batch
 from .errors import ExportKBError
@@ -53,25 +53,34 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
     if errors_path is None and out_path is not None:
         errors_path = out_path.with_name(out_path.name + ".errors.jsonl")
     err_fh = open(errors_path, "w", encoding="utf-8") if errors_path else None
-    console = Console(stderr=True)
-    show_progress = not quiet and console.is_terminal
-    total = None
-    progress = Progress(TextColumn("solving"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=console, disable=not show_progress)
+    consoles: list[Any] = []
+
+    def console() -> Any:
+        """rich's Console, imported only when something is printed (not under --quiet with an error file)."""
+        if not consoles:
+            from rich.console import Console
+            consoles.append(Console(stderr=True))
+        return consoles[0]
+
+    progress: Any = None
+    if not quiet and console().is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        progress = Progress(TextColumn("solving"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=console())
 
     def on_result(res: Result) -> None:
         if res.error is not None:
             line = json.dumps({"line": res.line, "error": res.error}, ensure_ascii=False)
-            (err_fh.write(line + "\n") if err_fh else console.print(f"[red]line {res.line}[/]: {res.error}"))
+            (err_fh.write(line + "\n") if err_fh else console().print(f"[red]line {res.line}[/]: {res.error}"))
             return
         writer.write_result(res)
 
     try:
-        with progress:
-            task = progress.add_task("cases", total=total)
+        with progress or contextlib.nullcontext():
+            task = progress.add_task("cases", total=None) if progress else None
             summary = run_batch(read_rows(input_path), kb_path=kb_path, jobs=jobs, chunk=chunk,
                                 time_limit=time_limit, proofs=proofs, on_result=on_result,
-                                on_progress=lambda n: progress.advance(task, n))
+                                on_progress=(lambda n: progress.advance(task, n)) if progress else None)
     finally:
         if hasattr(writer, "close"):
             writer.close()
@@ -81,10 +90,10 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
             err_fh.close()
     if not quiet:
         s = summary.to_json()
-        console.print(f"cases: {s['cases']}  license required: {s['license_required']}  errors: {s['errors']}"
+        console().print(f"cases: {s['cases']}  license required: {s['license_required']}  errors: {s['errors']}"
                       + (f" (see {errors_path})" if errors_path and s["errors"] else "")
                       + (f"  expect failures: {s['expect_failures']}" if s["expect_failures"] else ""))
-        console.print("items by exception: " + (", ".join(f"{k} {v}" for k, v in s["items_by_exception"].items()) or "none")
+        console().print("items by exception: " + (", ".join(f"{k} {v}" for k, v in s["items_by_exception"].items()) or "none")
                       + "; red flags: " + (", ".join(f"{k} {v}" for k, v in s["red_flags"].items()) or "none"))
     sys.exit(1 if summary.expect_failures else 0)
 

@@ -15,10 +15,12 @@ import json
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import yaml
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    import yaml
 
 from .errors import CaseError, FieldProblem
 from .expect import check_expect_shape
@@ -65,6 +67,8 @@ def read_document(path: Path) -> tuple[Any, dict[str, int]]:
 
 
 def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[str, int]]:
+    import yaml  # here, not at the top: JSON/JSONL/CSV batches never pay for importing it
+
     try:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
@@ -84,6 +88,8 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[str, int]]:
 
 
 def _convert(node: yaml.Node, path: str, lines: dict[str, int], name: str) -> Any:
+    import yaml  # already loaded by parse_yaml: a dictionary lookup
+
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
