@@ -125,3 +125,12 @@ def test_text_reading_gives_the_same_proofs(kb, recorder, monkeypatch):
     fast = recorder.prove_many(cases)
     monkeypatch.setattr(rawclingo, "AVAILABLE", False)
     assert recorder.prove_many(cases) == fast
+
+
+def test_single_case_fast_path_gives_the_solver_determination(kb, solver, recorder):
+    """determine_and_prove: the determination of Solver.determine and the same compact proof, from one solve."""
+    for path in [CASES / "aia" / "aia-we01-germany.yaml", *sorted((CASES / "red_flags").glob("*.yaml"))[:2]]:
+        case = load_case(path, kb)
+        det, proof = recorder.determine_and_prove(case)
+        assert det.to_json() == solver.determine(case).to_json()
+        assert proof == recorder.prove(case)
