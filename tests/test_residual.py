@@ -31,14 +31,21 @@ def _corpus() -> list[Path]:
 
 
 def _assert_same(kb: KnowledgeBase, cases: list) -> None:
-    """Residual shown atoms == full shown atoms, case by case (same internal keys)."""
+    """Residual shown atoms == full shown atoms, case by case.
+
+    The full program solves the cases in one grounding (keys "#0", "#1", ...); the residual
+    one case at a time with key "#0", as Solver.determine does (its rules specialised to it).
+    """
     res = kb.residual
     assert res is not None
     full = Solver(kb).models(cases)
     for n, (case, atoms) in enumerate(zip(cases, full)):
-        got = shown_atoms(res, case, key=f"#{n}")
+        got = shown_atoms(res, case)
         assert got is not None, f"{case.source or case.case}: residual solve has no unique answer set"
-        assert sorted(got) == sorted(str(a) for a in atoms), f"{case.source or case.case}: residual differs from full"
+        want = [str(a).replace(f'"#{n}"', '"#0"', 1) for a in atoms]
+        assert sorted(got) == sorted(want), f"{case.source or case.case}: residual differs from full"
+        if n % 50 == 0:  # the unspecialised rules (any other key) give the same atoms too
+            assert sorted(shown_atoms(res, case, key=f"#{n}")) == sorted(str(a) for a in atoms)
 
 
 def test_every_corpus_case_same_atoms_as_full_program(kb):
