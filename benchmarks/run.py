@@ -2,7 +2,7 @@
 
     python -m benchmarks.run                  # 1k/10k/100k → RESULTS.md + results.json (~18–25 min, 2 quiet cores)
     python -m benchmarks.run --plan           # the steps and the estimated time, nothing measured
-    python -m benchmarks.run --quick          # 1k and 2k cases, fewer repetitions, printed (~2 min)
+    python -m benchmarks.run --quick          # 1k and 2k cases, fewer repetitions, printed (~2–3 min)
     python -m benchmarks.run --only proofs2 --sizes 100000 --merge     # re-run one row into RESULTS.md
     python -m benchmarks.run --skip proofs1 --proof-sizes 1000,10000   # a shorter full run
 
@@ -51,8 +51,8 @@ STARTUP_S = 1.0  # interpreter + imports + parsing kb/ per process
 class Plan:
     """The steps of a run with their estimated seconds; estimates follow the rates measured so far."""
 
-    def __init__(self, steps: list[tuple[str, int]], reps: int, budget: float):
-        self.steps, self.reps, self.budget = steps, reps, budget
+    def __init__(self, steps: list[tuple[str, int]], reps: int, budget: float, quick: bool = False):
+        self.steps, self.reps, self.budget, self.quick = steps, reps, budget, quick
         self.rates = dict(ASSUMED)
         self.done = 0
         self.learned: set[str] = set()
@@ -63,7 +63,8 @@ class Plan:
 
     def estimate(self, kind: str, n: int) -> float:
         if kind == "cold":
-            return min(self.reps, 20) * 1.2 + 2 * min(self.reps, 10) * 2.5
+            few, fewer = (5, 3) if self.quick else (20, 10)
+            return min(self.reps, few) * 1.2 + 2 * min(self.reps, fewer) * 2.5
         if kind == "warm":
             return 3 + min(self.reps * 0.03, self.budget) + min(self.reps * 0.1, self.budget) \
                 + min(self.reps * 0.5, self.budget)
@@ -192,15 +193,16 @@ def bare_clingo(n: int, facts: Path, work: Path, tick=None) -> dict[str, Any]:
     return m
 
 
-def cold(reps: int, work: Path) -> dict[str, Any]:
+def cold(reps: int, work: Path, quick: bool = False) -> dict[str, Any]:
     """Fresh processes, one case each: determine, batch with proofs, explain (full proofs)."""
     one = work / "one-case"
     one.mkdir(exist_ok=True)
     shutil.copy(ROOT / CASE, one / Path(CASE).name)
-    cmds = {"check": ([*exportkb_cmd(), "check", CASE, "--json"], min(reps, 20)),
+    few, fewer = (5, 3) if quick else (20, 10)
+    cmds = {"check": ([*exportkb_cmd(), "check", CASE, "--json"], min(reps, few)),
             "batch_proofs": ([*exportkb_cmd(), "batch", str(one), "--proofs", "all", "--quiet",
-                              "--out", str(work / "one.jsonl")], min(reps, 10)),
-            "explain": ([*exportkb_cmd(), "explain", CASE, "--format", "json"], min(reps, 10))}
+                              "--out", str(work / "one.jsonl")], min(reps, fewer)),
+            "explain": ([*exportkb_cmd(), "explain", CASE, "--format", "json"], min(reps, fewer))}
     res: dict[str, Any] = {}
     for key, (cmd, k) in cmds.items():
         walls, cpus, load = [], [], os.getloadavg()[0]
@@ -352,7 +354,7 @@ def drop_if_over(plan: Plan, limit_min: float, res: dict[str, Any]) -> None:
 
 def run(a: argparse.Namespace, work: Path, res: dict[str, Any], save) -> dict[str, Any]:
     rows = selected(a)
-    plan = Plan(steps_for(a, rows), a.reps, a.budget)
+    plan = Plan(steps_for(a, rows), a.reps, a.budget, a.quick)
     say(plan.describe())
     res.setdefault("rows", {})
     res.setdefault("latency", {})
@@ -382,7 +384,7 @@ def run(a: argparse.Namespace, work: Path, res: dict[str, Any], save) -> dict[st
             what = f"{kind} {n:,}: " + (f"{m['wall']:.1f} s wall, {m['cpu']:.1f} s CPU, {n / m['wall']:,.0f} cases/s"
                                         if report.ok(m) else report.why_na(m))
         elif kind == "cold":
-            res["latency"]["cold"] = cold(a.reps, work)
+            res["latency"]["cold"] = cold(a.reps, work, a.quick)
             what = "cold latency"
         elif kind == "warm":
             res["latency"]["warm"] = warm(a.reps, a.budget, work, a.proof_fn)
@@ -408,7 +410,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--only", help="comma-separated rows to run (default all): " + ",".join(ROW_NAMES))
     ap.add_argument("--skip", help="comma-separated rows not to run")
     ap.add_argument("--quick", action="store_true", help="sizes 1000,2000, 50 repetitions, 15 s per warm path")
-    ap.add_argument("--reps", type=int, help="warm repetitions (default 300; quick 50); cold: at most 20 and 10")
+    ap.add_argument("--reps", type=int,
+                    help="warm repetitions (default 300; quick 50); cold: at most 20 and 10 (quick 5 and 3)")
     ap.add_argument("--budget", type=float, help="seconds at most per warm latency path (default 60; quick 15)")
     ap.add_argument("--proof-fn", action="append", default=[], metavar="MODULE:FUNCTION",
                     help="also measure FUNCTION(kb, case) as a warm single-case proof path (repeatable); public "
@@ -444,7 +447,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     a = parse_args(argv)
     if a.plan:
-        print(Plan(steps_for(a, selected(a)), a.reps, a.budget).describe())
+        print(Plan(steps_for(a, selected(a)), a.reps, a.budget, a.quick).describe())
         return
     if a.render or a.merge:
         if not a.json or not a.json.exists():
