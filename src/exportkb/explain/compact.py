@@ -345,24 +345,54 @@ class FastProgram:
         return sig in self.kb.inputs
 
 
-class _Collector(A.Transformer):
-    def __init__(self) -> None:
-        self.sigs: set[str] = set()
-
-    def visit_SymbolicAtom(self, node: A.AST) -> A.AST:
-        sym = node.symbol
-        if sym.ast_type == T.Function:
-            self.sigs.add(f"{sym.name}/{len(sym.arguments)}")
-        elif sym.ast_type == T.SymbolicTerm and sym.symbol.type == clingo.SymbolType.Function:
-            self.sigs.add(f"{sym.symbol.name}/{len(sym.symbol.arguments)}")
-        return node
+_SIG_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|#?[A-Za-z_][A-Za-z0-9_\']*|[(){},;:]|[^\s"(){},;:A-Za-z_#]+')
 
 
-def _signatures(node: A.AST) -> set[str]:
-    """The predicates (name/arity) of the atoms in *node*, wherever they occur (negated, in aggregates ...)."""
-    c = _Collector()
-    c(node)
-    return c.sigs
+def _signatures(node: A.AST | str) -> set[str]:
+    """The predicates (name/arity) of the atoms in *node*, wherever they occur (negated, in aggregates ...).
+
+    Read from clingo's printing of the node (walking the AST from Python costs a foreign
+    call per attribute): a lower-case name outside any argument list is an atom. It may
+    over-approximate (a constant compared at the top level reads as a 0-ary atom), which
+    only ever keeps a rule that could have been left out.
+    """
+    toks = _SIG_TOKEN.findall(node if isinstance(node, str) else str(node))
+    out: set[str] = set()
+    depth = 0
+    stack: list[int] = []
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        if t == "(":
+            depth += 1
+        elif t == ")":
+            depth -= 1
+        elif t == "{":
+            stack.append(depth)
+            depth = 0
+        elif t == "}":
+            depth = stack.pop() if stack else 0
+        elif depth == 0 and t.lstrip("_")[:1].islower() and t != "not":  # __f12: a recording atom
+            if i + 1 < n and toks[i + 1] == "(":
+                arity, d, j = 1, 0, i + 1
+                while j < n:
+                    tj = toks[j]
+                    if tj == "(":
+                        d += 1
+                    elif tj == ")":
+                        d -= 1
+                        if d == 0:
+                            break
+                    elif tj == "," and d == 1:
+                        arity += 1
+                    j += 1
+                if j == i + 2:
+                    arity = 0
+                out.add(f"{t}/{arity}")
+            else:
+                out.add(f"{t}/0")
+        i += 1
+    return out
 
 
 def _positive_signatures(rule: A.AST) -> set[str]:
@@ -756,7 +786,9 @@ class CompactRecorder:
         prog = self.program
         keys = [f"#{n}" for n in range(len(cases))]
         facts_of = [case_facts(case, key) for case, key in zip(cases, keys)]
-        sigs = frozenset(f"{sym.name}/{len(sym.arguments)}" for facts in facts_of for sym in facts)
+        # which input predicates have facts: read per symbol for one case (a chunk has them all anyway)
+        sigs = frozenset(f"{sym.name}/{len(sym.arguments)}" for sym in facts_of[0]) if len(cases) == 1 \
+            else frozenset(self.kb.inputs)
         ctl = clingo.Control(["--warn=none"], logger=lambda code, msg: None)
         statements, static_atoms = prog.select(sigs)
         prog.add_to(ctl, statements + (prog.shows if shown is not None else []))
