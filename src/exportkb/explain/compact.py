@@ -336,7 +336,10 @@ class FastProgram:
             else:
                 self.static_atoms.append(clingo.parse_term(tok))
         self.static_firings = {(k, *vals) for k, vals in firings}
-        return _Derivations(self, set(), firings, aggs, None)
+        by_name: dict[str, list] = {}
+        for f in firings:
+            by_name.setdefault(self.head_names[f[0]], []).append(f)
+        return _Derivations(self, set(), by_name, aggs, None)
 
     def is_input(self, atom: str) -> bool:
         """Whether *atom* (text) is of a case-input predicate (kb/inputs.lp)."""
@@ -489,21 +492,13 @@ class _Derivations:
     first time an atom of that name is looked up: most firings of a case never are.
     """
 
-    def __init__(self, prog: FastProgram, inputs: set[str] | None, firings: list[tuple[int, list[str]]],
+    def __init__(self, prog: FastProgram, inputs: set[str] | None, firings: dict[str, list[tuple[int, list[str]]]],
                  aggs: dict[tuple, list], fallback: "_Derivations | None"):
         self.prog = prog
         self.inputs = inputs  # None: the case facts are the atoms nothing derives (FastProgram.inputs_by_exclusion)
         self.aggs = aggs
         self.fallback = fallback
-        self.pending: dict[str, list] = {}
-        names = prog.head_names
-        for f in firings:
-            name = names[f[0]]
-            got = self.pending.get(name)
-            if got is None:
-                self.pending[name] = [f]
-            else:
-                got.append(f)
+        self.pending = firings  # head predicate name -> firings whose heads are not rendered yet
         self.by_head: dict[str, list] = {}
         self.level: dict[str, int] = {}
         self.best: dict[str, tuple] = {}
@@ -805,11 +800,13 @@ class CompactRecorder:
             raise SolveError(f"recording {len(cases)} case(s) (first: {cases[0].case!r}) gave {len(models)} answer "
                              "sets; the KB must be stratified with one answer per case — run `exportkb lint`")
         index = {f'"{k}"': i for i, k in enumerate(keys)}
-        firings: list[list[tuple[int, list[str]]]] = [[] for _ in cases]
+        # per case: head predicate name -> firings (routed by the case key among the values)
+        firings: list[dict[str, list[tuple[int, list[str]]]]] = [{} for _ in cases]
         aggs: list[dict] = [{} for _ in cases]
         shared: list[tuple[int, list[str]]] = []
         shared_aggs: dict = {}
         static = prog.static_firings
+        names = prog.head_names
         fired, others = models[0]
         for f in fired:
             vals = f[1]
@@ -817,7 +814,13 @@ class CompactRecorder:
             if i is None:
                 i = next((index[v] for v in vals if v in index), None)
             if i is not None:
-                firings[i].append(f)
+                d = firings[i]
+                name = names[f[0]]
+                got = d.get(name)
+                if got is None:
+                    d[name] = [f]
+                else:
+                    got.append(f)
             elif (f[0], *vals) not in static:
                 shared.append(f)
         index = {k: i for i, k in enumerate(keys)}
@@ -830,7 +833,9 @@ class CompactRecorder:
                 shown.append(tok)
         out = []
         for n, (case, key) in enumerate(zip(cases, keys)):
-            fs = firings[n] + shared if shared else firings[n]
+            fs = firings[n]
+            for f in shared:  # atoms without a case key that some case's facts brought about
+                fs.setdefault(names[f[0]], []).append(f)
             ag = {**shared_aggs, **aggs[n]} if shared_aggs else aggs[n]
             d = _Derivations(prog, inputs[n], fs, ag, prog.static)
             out.append(CompactBuilder(prog, case, key, d).build())
