@@ -81,6 +81,7 @@ def test_reformed_kbs_same_atoms_as_full_program(kb, reform):
 
 
 def test_determine_equals_chunked_path(solver):
+    assert solver.kb.residual is not None  # built: determine takes the residual path from the first case
     for path in _corpus()[::5]:
         case = load_case(path, solver.kb)
         single = solver.determine(case)
@@ -135,6 +136,7 @@ def test_no_answer_set_keeps_the_solver_message(tmp_path, kb):
 def test_two_answer_sets_keeps_the_solver_message(tmp_path, kb):
     bad = _kb_with(tmp_path, ANNOTATION.format(id="t.a") + "t_a(C) :- case(C), not t_b(C).\n"
                    + ANNOTATION.format(id="t.b") + "t_b(C) :- case(C), not t_a(C).\n")
+    assert bad.residual is not None
     case = load_case(CASES / "aia" / "aia-we01-germany.yaml", kb)
     with pytest.raises(SolveError, match="more than one answer set"):
         Solver(bad).determine(case)
@@ -146,6 +148,14 @@ def test_unsupported_statements_fall_back_to_full_program(tmp_path, kb):
     case = load_case(CASES / "aia" / "aia-we01-germany.yaml", kb)
     got, want = Solver(odd).determine(case), Solver(kb).determine(case)
     assert got.atoms == want.atoms and got.to_json()["items"] == want.to_json()["items"]
+
+
+def test_split_is_built_only_for_warm_processes(tmp_path):
+    fresh = KnowledgeBase.load()
+    assert all(fresh.residual_when_warm(after=3) is None for _ in range(2))
+    assert "residual" not in fresh.__dict__  # not built for the first cases
+    assert fresh.residual_when_warm(after=3) is not None
+    assert fresh.residual_when_warm(after=3) is fresh.residual
 
 
 def test_extra_program_falls_back_to_full_program(kb):

@@ -1,11 +1,15 @@
-"""One case in a few milliseconds: the KB split into a static part, grounded once, and a residual.
+"""One case fast: the KB split into a static part, grounded once, and a residual grounded per case.
 
 Why: a warm :meth:`Solver.determine` used to add the whole parsed KB to a fresh
 ``clingo.Control`` and ground it — ~2,700 statements, most of them facts about
 countries, dated group membership and parameters that are the same for every
-case. Grounding that case-independent part once per :class:`KnowledgeBase` and
-handing each case only the few static atoms it can use cuts a determination from
-~20 ms to a few ms of CPU. (The chunked batch path does not need this: there the
+case. Grounding that case-independent part once per :class:`KnowledgeBase`,
+handing each case only the static atoms it can use and only the residual rules
+that can fire for it cuts a determination from ~21 ms to ~9 ms of CPU (see
+docs/batch.md, "Single-case latency"). What remains is mostly clingo's fixed cost
+per ground call (~40 µs per rule, whatever the number of atoms — re-grounding a
+program part in a multi-shot control costs the same), so the number of rules
+grounded is what counts. (The chunked batch path does not need this: there the
 static part is grounded once per chunk of hundreds of cases.)
 
 **Split** (partial evaluation, by predicate ``name/arity``):
@@ -55,6 +59,27 @@ literal or a comparison) means "keep every atom" for that position, and so does
 selective filterable position (e.g. ``group_member_ear/4`` on the country,
 bound through ``case_country/2`` to the case's countries; ``eccn/3`` on the ECCN).
 
+**Per-case choice of the residual rules** (:meth:`ResidualProgram.select`). A
+forward pass over the residual rules in dependency order (the residual must be
+non-recursive; otherwise every rule is kept) over-approximates, per
+case-dependent predicate and argument, the set of values its atoms can have
+(or TOP), starting from the case's facts; static literals are matched against
+the chosen static atoms themselves (constants and the variables' value sets so
+far), and comparisons ``X op Y`` between variables and constants are checked on
+the value sets (ordering only between numbers). Negation and aggregates are
+ignored, so the approximation covers every atom of every answer set. A rule
+that cannot fire under it has no instance whose positive body is true in any
+answer set, so dropping it changes neither the answer sets nor their number
+(the "exactly one answer set" check is unaffected). Typical cases keep 80–150
+of ~264 residual rules.
+
+**Case key.** ``Solver.determine`` solves one case with key ``"#0"``. Where
+``dom(q, 0)`` is only ever the case-id argument of input facts, and a rule has
+the same variable at argument 1 of all its case-dependent atoms, bound by a
+positive one, that variable can only be ``"#0"``: the rule is grounded with the
+constant written in (``_keyed``; ~15% less grounding). ``ResidualProgram.rules``
+keeps the KB's original ASTs.
+
 Anything the analysis does not know (choice or disjunctive heads, classical
 negation, ``#external``, ``#const``, ``#script``, theory atoms, program parts
 other than ``base``, a static part without exactly one answer set) makes
@@ -63,6 +88,8 @@ other than ``base``, a static part without exactly one answer set) makes
 from __future__ import annotations
 
 import operator
+import re
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Sequence
 
@@ -284,11 +311,13 @@ class ResidualProgram:
 
 # --------------------------------------------------------------------- analysis
 def _term(t: clingo.ast.AST) -> tuple:
-    if t.ast_type == ASTType.Variable:
-        return ("other",) if t.name == "_" else ("var", t.name)
-    if t.ast_type == ASTType.SymbolicTerm:
+    kind = t.ast_type  # each AST attribute is a C call: read it once
+    if kind == ASTType.Variable:
+        name = t.name
+        return ("other",) if name == "_" else ("var", name)
+    if kind == ASTType.SymbolicTerm:
         return ("c", t.symbol)
-    if t.ast_type == ASTType.Function and not t.arguments and not t.external:
+    if kind == ASTType.Function and not t.arguments and not t.external:
         return ("c", clingo.Function(t.name))
     return ("other",)
 
@@ -297,9 +326,11 @@ def _atom(atom: clingo.ast.AST) -> tuple[Sig, tuple]:
     if atom.ast_type != ASTType.SymbolicAtom:
         raise Unsupported(f"atom {atom}")
     t = atom.symbol
-    if t.ast_type == ASTType.Function and not t.external:
-        return (t.name, len(t.arguments)), tuple(_term(a) for a in t.arguments)
-    if (t.ast_type == ASTType.SymbolicTerm and t.symbol.type == clingo.SymbolType.Function
+    kind = t.ast_type
+    if kind == ASTType.Function and not t.external:
+        args = t.arguments
+        return (t.name, len(args)), tuple(_term(a) for a in args)
+    if (kind == ASTType.SymbolicTerm and t.symbol.type == clingo.SymbolType.Function
             and t.symbol.positive):
         return (t.symbol.name, len(t.symbol.arguments)), tuple(("c", a) for a in t.symbol.arguments)
     raise Unsupported(f"atom {atom} (classical negation, pools or external functions)")
@@ -310,8 +341,8 @@ class _Body:
         self.occurrences: list[_Occurrence] = []
         self.scopes = 0
 
-    def literal(self, lit: clingo.ast.AST, scope: int, binding: bool) -> None:
-        if lit.ast_type != ASTType.Literal:
+    def literal(self, lit: clingo.ast.AST, scope: int, binding: bool, known: bool = False) -> None:
+        if not known and lit.ast_type != ASTType.Literal:
             raise Unsupported(f"body element {lit}")
         atom = lit.atom
         kind = atom.ast_type
@@ -338,11 +369,26 @@ class _Body:
             self.literal(c, self.scopes, True)
 
 
-def _analyse(kb: "KnowledgeBase") -> tuple[list[_Analysed], list[clingo.ast.AST], clingo.ast.AST | None]:
+def _analyse(kb: "KnowledgeBase", indices: dict[int, int] | None = None
+             ) -> tuple[list[_Analysed], list[clingo.ast.AST], clingo.ast.AST | None]:
+    """Every statement's head and body atoms; unknown constructs raise :class:`Unsupported`.
+
+    Facts that *indices* maps to a ``kb.rules`` entry take their head predicate from it
+    (reading clingo's AST costs ~5 µs per attribute; the KB has ~600 facts); their
+    arguments are left as None and read by :func:`_head_args` only if needed.
+    """
     rules: list[_Analysed] = []
     directives: list[clingo.ast.AST] = []
     base: clingo.ast.AST | None = None
+    kb_rules = kb.rules
     for index, stmt in enumerate(kb.statements):
+        j = indices.get(index) if indices else None
+        if j is not None:
+            r = kb_rules[j]
+            name, _, arity = r.head.rpartition("/")
+            if r.is_fact and name and r.text.startswith(name):
+                rules.append(_Analysed(index, stmt, (name, int(arity)), None, ()))
+                continue
         t = stmt.ast_type
         if t == ASTType.Comment:
             continue
@@ -367,12 +413,21 @@ def _analyse(kb: "KnowledgeBase") -> tuple[list[_Analysed], list[clingo.ast.AST]
             pred, args = _atom(head.atom)
         body = _Body()
         for element in stmt.body:
-            if element.ast_type == ASTType.ConditionalLiteral:
+            kind = element.ast_type
+            if kind == ASTType.ConditionalLiteral:
                 body.conditional(element)
+            elif kind == ASTType.Literal:
+                body.literal(element, 0, True, known=True)
             else:
-                body.literal(element, 0, True)
+                raise Unsupported(f"body element {element}")
         rules.append(_Analysed(index, stmt, pred, args, tuple(body.occurrences)))
     return rules, directives, base
+
+
+def _head_args(r: _Analysed) -> _Analysed:
+    if r.head_args is not None:
+        return r
+    return dataclasses.replace(r, head_args=_atom(r.stmt.head.atom)[1])
 
 
 def _case_dependent(kb: "KnowledgeBase", rules: list[_Analysed]) -> set[Sig]:
@@ -621,12 +676,14 @@ def _rule_indices(kb: "KnowledgeBase") -> dict[int, int]:
 
 def residual_program(kb: "KnowledgeBase") -> ResidualProgram | None:
     """Split *kb* (see the module docstring); None when the split does not apply to it."""
+    indices = _rule_indices(kb)
     try:
-        rules, directives, base = _analyse(kb)
+        rules, directives, base = _analyse(kb, indices)
+        dep = _case_dependent(kb, rules)
+        residual = [_head_args(r) for r in rules
+                    if (r.head in dep) or (r.head is None and any(o.pred in dep for o in r.body))]
     except Unsupported:
         return None
-    dep = _case_dependent(kb, rules)
-    residual = [r for r in rules if (r.head in dep) or (r.head is None and any(o.pred in dep for o in r.body))]
     chosen = {r.index for r in residual}
     static = [r for r in rules if r.index not in chosen]
     model = _static_model(base, static, directives)
@@ -657,10 +714,10 @@ def residual_program(kb: "KnowledgeBase") -> ResidualProgram | None:
         if d.ast_type == ASTType.ShowSignature and (d.name, d.arity) not in dep:
             positions[(d.name, d.arity)] = [TOP] * d.arity
 
-    natives = {sym: _native_atom(sym) for sym in model}
+    natives = {sym: _native_atom(sym) for sig in positions for sym in by_sig.get(sig, ())}
 
     def static_values(s: Sig, i: int) -> set:
-        return {natives[a][1][i] for a in by_sig.get(s, ())}
+        return {(natives.get(a) or _native_atom(a))[1][i] for a in by_sig.get(s, ())}
 
     unfiltered: list = []
     filters: dict[Sig, _Filter] = {}
@@ -691,7 +748,6 @@ def residual_program(kb: "KnowledgeBase") -> ResidualProgram | None:
                 by_value.setdefault(a[1][1][k], []).append(a)
         filters[sig] = _Filter(k, always, {v: tuple(x) for v, x in by_value.items()}, tuple(sorted(inputs)))
 
-    indices = _rule_indices(kb)
     statements = ([base] if base is not None else []) + [r.stmt for r in residual] + directives
     compiled, acyclic = _compile(residual, dep)
     keyed = _keyed(residual, dep, domains, KEY)
@@ -734,8 +790,9 @@ def _keyed(residual: list[_Analysed], dep: set[Sig], domains: dict, key: str) ->
     for (sig, pos), d in domains.items():
         if pos == 0 and (d is TOP or any(src[0] != "in" or src[2] != 0 for src in d)):
             return tuple(None for _ in residual)
-    symbol = clingo.String(key)
+    literal = str(clingo.String(key))
     out: list = []
+    texts: list[str] = []
     for r in residual:
         occ = [o for o in r.body if o.pred in dep]
         firsts = {o.args[0] if o.args else ("other",) for o in occ}
@@ -743,9 +800,20 @@ def _keyed(residual: list[_Analysed], dep: set[Sig], domains: dict, key: str) ->
             firsts.add(r.head_args[0] if r.head_args else ("other",))
         bound = any(o.binder and o.scope == 0 and o.args and o.args[0] in firsts for o in occ)
         if len(firsts) == 1 and next(iter(firsts))[0] == "var" and bound:
-            out.append(_CaseKey(next(iter(firsts))[1], symbol)(r.stmt))
+            # The variable's occurrences in the rule's text, outside strings (a variable
+            # starts with an upper-case letter or "_", so no constant or keyword matches).
+            name = re.escape(next(iter(firsts))[1])
+            pattern = re.compile(r'"(?:[^"\\]|\\.)*"|(?<![A-Za-z0-9_\'])' + name + r"(?![A-Za-z0-9_\'])")
+            texts.append(pattern.sub(lambda m: m.group(0) if m.group(0)[0] == '"' else literal, str(r.stmt)))
+            out.append(len(texts) - 1)
         else:
             out.append(None)
+    parsed: list[clingo.ast.AST] = []
+    clingo.ast.parse_string("\n".join(texts), parsed.append)  # one parse: ~100x cheaper than an AST transformer
+    parsed = [p for p in parsed if p.ast_type != ASTType.Program]
+    if len(parsed) != len(texts):
+        return tuple(None for _ in residual)
+    out = [None if i is None else parsed[i] for i in out]
     return tuple(out)
 
 
@@ -754,14 +822,15 @@ def solve_rows(solver: "Solver", case: "Case", key: str = "#0") -> list[tuple[st
     """One case through the residual program: its shown atoms as ``Solver._solve_rows`` gives them.
 
     None when the split does not apply (an ``extra_program``, a KB the analysis
-    does not support): the caller then solves the full program. Facts go in and
+    does not support) or is not built yet (the first cases of a process, see
+    :meth:`KnowledgeBase.residual_when_warm`): the caller then solves the full program. Facts go in and
     atoms come out exactly as in the solver's chunked path (``exportkb.fastclingo``
     when available), and the solver's own check of exactly one answer set (with its
     time limit and error messages) is applied.
     """
     if solver.extra_program:
         return None
-    res = solver.kb.residual
+    res = solver.kb.residual_when_warm()
     if res is None:
         return None
     ctl = _grounded(res, case, key)
