@@ -218,6 +218,7 @@ class FastProgram:
         kept: dict[bool, list[A.AST]] = {True: [], False: []}
         by_text = {t: list(ks) for t, ks in recorded.items()}
         static_rules: set[int] = set()
+        pair_texts: dict[int, list[str]] = {}
         self.shows: list[A.AST] = []  # the KB's own #show (for a determination from the same answer)
         for stmt in kb.statements:
             if stmt.ast_type in (T.ShowSignature, T.ShowTerm):
@@ -235,9 +236,11 @@ class FastProgram:
                         static_rules.add(k)
                     if info.signature in needed:  # a determination may rest on it: recorded
                         rec = f"{F}{k}({','.join(info.global_vars)})" if info.global_vars else f"{F}{k}"
-                        lines[static].append(f"{rec} :- {'; '.join(str(b) for b in info.body)}.")
-                        lines[static].append(f"{info.head_text} :- {rec}.")
-                        lines[static].append(f"#show {F}{k}/{len(info.global_vars)}.")
+                        pair = [f"{rec} :- {'; '.join(str(b) for b in info.body)}.",
+                                f"{info.head_text} :- {rec}.", f"#show {F}{k}/{len(info.global_vars)}."]
+                        lines[static].extend(pair)
+                        if not static:
+                            pair_texts[k] = pair
                         continue
             kept[static].append(stmt)
         lines[False].append(f"#show {AGGEL}/6.")
@@ -248,12 +251,21 @@ class FastProgram:
         aggel = [st for st in self.rp.extra if st.ast_type == T.Rule and st.head.ast_type == T.Literal
                  and st.head.atom.ast_type == T.SymbolicAtom and st.head.atom.symbol.name == AGGEL]
         residual_aggel = [st for st in aggel if st.head.atom.symbol.arguments[0].symbol.number not in static_rules]
+        #: rule index -> its recording statements (for a single case's rule selection, :meth:`recorded`)
+        self.pairs: dict[int, list[A.AST]] = {}
+        for k, texts in pair_texts.items():
+            A.parse_string("\n".join(texts), self.pairs.setdefault(k, []).append)
+        for st in residual_aggel:  # what an aggregate of a recorded rule counted (others are not needed)
+            k = st.head.atom.symbol.arguments[0].symbol.number
+            if k in self.pairs:
+                self.pairs[k].append(st)
         self.statements = kept[False] + parsed[False] + residual_aggel
         self._static_statements = kept[True] + parsed[True] + self.statements
         self.static = self._static()
         self._rules = [(st, _signatures(st.head), _positive_signatures(st), _signatures(st))
                        for st in self.statements if st.ast_type == T.Rule]
         self._others = [st for st in self.statements if st.ast_type != T.Rule]
+        self._aggel_show = next(st for st in self._others if st.ast_type == T.ShowSignature and st.name == AGGEL)
         self._static_by_sig: dict[str, list[clingo.Symbol]] = {}
         for a in self.static_atoms:
             self._static_by_sig.setdefault(f"{a.name}/{len(a.arguments)}", []).append(a)
@@ -300,6 +312,19 @@ class FastProgram:
         with A.ProgramBuilder(ctl) as builder:
             for stmt in self.statements if statements is None else statements:
                 builder.add(stmt)
+
+    def recorded(self, rules: Sequence[tuple[int | None, A.AST]]) -> list[A.AST]:
+        """A selection of the KB's residual rules (``ResidualProgram.select``), each recorded if it is."""
+        out: list[A.AST] = [st for st in self._others if st.ast_type != T.ShowSignature]
+        out.append(self._aggel_show)
+        pairs = self.pairs
+        for k, ast in rules:
+            got = pairs.get(k) if k is not None else None
+            if got is None:
+                out.append(ast)
+            else:
+                out.extend(got)
+        return out
 
     @staticmethod
     def add_facts(backend: Any, add: Any, atoms: Sequence[clingo.Symbol]) -> None:
@@ -777,15 +802,26 @@ class CompactRecorder:
 
     _solver = None
 
+    def _program_for(self, cases: Sequence[Case]) -> tuple[list[A.AST], list[clingo.Symbol]]:
+        """What to ground: for one case, the KB's per-case rule selection (exportkb.residual) when the
+        KB has one, recorded; else the residual program without the rules that no input predicate of
+        these cases can make fire (a chunk has them all)."""
+        prog = self.program
+        if len(cases) == 1:
+            res = getattr(self.kb, "residual", None)
+            if res is not None:
+                static, rules = res.select(cases[0], key="#0")
+                return prog.recorded(rules), static
+            facts = case_facts(cases[0], "#0")
+            return prog.select(frozenset(f"{sym.name}/{len(sym.arguments)}" for sym in facts))
+        return prog.select(frozenset(self.kb.inputs))
+
     def _chunk(self, cases: Sequence[Case], shown: list[str] | None = None) -> list[dict[str, Any]]:
         prog = self.program
         keys = [f"#{n}" for n in range(len(cases))]
         facts_of = [case_facts(case, key) for case, key in zip(cases, keys)]
-        # which input predicates have facts: read per symbol for one case (a chunk has them all anyway)
-        sigs = frozenset(f"{sym.name}/{len(sym.arguments)}" for sym in facts_of[0]) if len(cases) == 1 \
-            else frozenset(self.kb.inputs)
         ctl = clingo.Control(["--warn=none"], logger=lambda code, msg: None)
-        statements, static_atoms = prog.select(sigs)
+        statements, static_atoms = self._program_for(cases)
         prog.add_to(ctl, statements + (prog.shows if shown is not None else []))
         inputs: list[set[str] | None] = []
         with ctl.backend() as backend:
