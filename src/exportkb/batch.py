@@ -2,11 +2,13 @@
 
 Why this shape: solving is cheap per case only when many cases share one
 grounding (shared/performance-notes.md). So rows are read in the main process,
-grouped in chunks, and each chunk is validated and solved in one grounding by a
-worker process that parsed `kb/` once at start-up. Results come back in input
-order (``imap``) and are streamed to the output as chunks finish. A bad row is
-reported with its line number into the error stream and skipped; it never
-stops or corrupts the rest.
+grouped in chunks, and each chunk is decoded, validated and solved in one
+grounding by a worker process; the worker also formats each result's JSON line
+and counts the chunk's summary, so the main process only reads and writes text
+(anything more there would be serial work the workers wait for). `kb/` is parsed
+once, before the workers are forked. Results come back in input order (``imap``)
+and are streamed to the output as chunks finish. A bad row is reported with its
+line number into the error stream and skipped; it never stops or corrupts the rest.
 """
 from __future__ import annotations
 
