@@ -10,8 +10,6 @@ Library use::
 """
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .determination import Determination, ItemDetermination, Requirement
 from .errors import CaseError, ExportKBError, KBError, SolveError
 from .kb import KnowledgeBase
@@ -19,10 +17,25 @@ from .loader import case_from_data, load_case
 from .model import Case, Item, Party
 from .solver import SolveOptions, Solver
 
-try:
-    __version__ = version("exportkb")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+src"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # ~70-100 ms: only when asked
+
+    try:
+        return version("exportkb")
+    except PackageNotFoundError:  # running from a source tree
+        return "0.0.0+src"
+
+
+def __getattr__(name: str) -> str:
+    """``exportkb.__version__``, computed on first use: reading package metadata costs more than
+    a 1,000-case batch's share of start-up, and most runs never print the version."""
+    if name == "__version__":
+        value = _version()
+        globals()["__version__"] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Case", "CaseError", "Determination", "ExportKBError", "Item", "ItemDetermination", "KBError",

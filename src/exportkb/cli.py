@@ -12,7 +12,6 @@ from pathlib import Path
 
 import click
 
-from . import __version__
 from .errors import ExportKBError
 from .expect import compare
 from .kb import KnowledgeBase
@@ -58,8 +57,19 @@ class _Group(click.Group):
             sys.exit(2)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: reads the package metadata only when asked (it costs ~0.1 s of start-up)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from . import _version
+
+    click.echo(f"exportkb, version {_version()}")
+    ctx.exit()
+
+
 @click.group(cls=_Group, context_settings=CONTEXT)
-@click.version_option(__version__, "-V", "--version", prog_name="exportkb")
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.option("--kb", "kb_path", type=click.Path(file_okay=False, path_type=Path), envvar="EXPORTKB_KB",
               help="Knowledge base folder (default: the shipped kb/). Env: EXPORTKB_KB.")
 @click.pass_context
