@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from exportkb.batch import Row, run_batch
 from exportkb.explain import Proof
 from exportkb.explain.expand import expand
@@ -52,3 +54,34 @@ def test_batch_proofs_failed_only_for_failing_expectations(kb):
     run_batch([Row(1, data), Row(2, wrong)], proofs="failed", on_result=results.append)
     assert "proofs" not in results[0].output
     assert results[1].output["expect_mismatches"] and results[1].output["proofs"]
+
+
+def test_proofs_recorded_in_a_child_equal_proofs_recorded_here(kb, monkeypatch):
+    """Each chunk's proofs are recorded in a forked child (clingo's symbols die with it): same proofs as in-process."""
+    from exportkb.explain import attach
+    if not attach.FORK:
+        pytest.skip("no os.fork on this platform: the in-process path is the only one")
+    paths = sorted((CASES / "lpp").glob("*.yaml"))[:3]
+    cases = [case_from_data(read_document(p)[0], kb, source=str(p)) for p in paths]
+    forked = [(c, {}) for c in cases]
+    attach.attach_proofs(kb, {}, forked)
+    monkeypatch.setattr(attach, "FORK", False)
+    here = [(c, {}) for c in cases]
+    attach.attach_proofs(kb, {}, here)
+    assert [o for _, o in forked] == [o for _, o in here] and all(o["proofs"]["goals"] for _, o in here)
+
+
+def test_a_failure_in_the_recording_child_is_raised_in_the_caller(kb, monkeypatch):
+    from exportkb.explain import attach
+    from exportkb.explain.compact import CompactRecorder
+    from exportkb.explain.goals import ExplainError
+    if not attach.FORK:
+        pytest.skip("no os.fork on this platform")
+    case = case_from_data(read_document(CASES / "aia" / "aia-we01-germany.yaml")[0], kb)
+
+    def broken(self, cases):
+        raise ValueError("no model")
+
+    monkeypatch.setattr(CompactRecorder, "prove_many", broken)
+    with pytest.raises(ExplainError, match="ValueError: no model"):
+        attach.attach_proofs(kb, {}, [(case, {})])
