@@ -291,7 +291,21 @@ def proof_paths(kb: Any, solver: Any, case: Any, explicit: list[str] = ()) -> li
         paths.append((label, via_explainer))
     except Exception as exc:  # noqa: BLE001 — any failure here is a figure we cannot give, with its reason
         paths.append((label, f"{type(exc).__name__}: {exc}"))
-    # 3. new public functions of exportkb.explain, and any the caller names
+    # 3. one solve for the determination and its compact proof (the library's single-case fast path)
+    label = "`CompactRecorder.determine_and_prove(case)` (one solve: determination + compact proof)"
+    try:
+        from exportkb.explain.compact import CompactRecorder
+        rec = CompactRecorder(kb)
+
+        def via_one_solve() -> str:
+            det, proof = rec.determine_and_prove(case)
+            out = det.to_json()
+            out["proofs"] = proof
+            return _dumps(out)
+        paths.append((label, via_one_solve))
+    except Exception as exc:  # noqa: BLE001
+        paths.append((label, f"{type(exc).__name__}: {exc}"))
+    # 4. new public functions of exportkb.explain, and any the caller names
     try:
         paths += _discovered(kb, solver, case)
     except Exception as exc:  # noqa: BLE001
