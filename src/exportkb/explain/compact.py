@@ -43,7 +43,8 @@ from ..model import Case
 from .goals import ExplainError
 from .record import AGGEL, FACT, FIRED, RecordingProgram, _TOKEN_RE
 from . import rawclingo
-from .terms import substitute_text, variables
+from .terms import substitute_text
+from .why import _element_locals  # the order why.py zips aggregate locals with recorded values
 
 T = A.ASTType
 COMPACT_FORMAT = "compact-1"
@@ -445,16 +446,6 @@ def _static_signatures(kb: KnowledgeBase) -> set[str]:
                 dep |= head
                 changed = True
     return {sig for head, _ in rules for sig in head} - dep
-
-
-def _element_locals(lit: A.AST, global_vars: Sequence[str]) -> list[str]:
-    """The aggregate's local variables, in the order why.py zips them with the recorded values."""
-    out: dict[str, None] = {}
-    for el in lit.atom.elements:
-        for v in variables(el):
-            if v not in global_vars:
-                out.setdefault(v, None)
-    return list(out)
 
 
 def _add_aggel(aggs: dict, sym: clingo.Symbol) -> None:
