@@ -13,6 +13,19 @@ but at most one rule with a body (checked by :func:`annotation_problems`).
 ``%@ pred(Args): template`` lines give the plain-English reading of a predicate
 (used by explanations); ``%input pred(Args)`` declares a case input.
 
+Template syntax: ``{V}`` is replaced by argument ``V`` as the KB holds it (a
+string without quotes, a number, a constant as written; ``D``/``From``/``To``
+dates as YYYY-MM-DD). ``{V:filter}`` first passes a *constant* argument through
+one of :data:`TEMPLATE_FILTERS`, because the KB's constants are lower-case
+identifiers while the law writes "License Exception AIA", "Country Group D:5",
+"red flag 28"::
+
+    %@ exception_available(C, I, X): {X:upper} is available for item {I}.
+
+A filter changes only how a constant is shown (strings, numbers and the
+unknowns of a why-not pattern are shown as without it); an unknown filter name
+is a KB problem reported by ``exportkb lint``.
+
 The parsed program (clingo AST) is kept so that each solve adds it to a fresh
 ``clingo.Control`` without re-parsing text — parsing dominates the cost of a
 fresh Control (see shared/performance-notes.md).
@@ -25,6 +38,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 import clingo
 import clingo.ast
@@ -34,6 +48,28 @@ from .errors import KBError
 _BLOCK_RE = re.compile(r"^%!\s*(\w+)\s*:\s*(.*)$")
 _TEMPLATE_RE = re.compile(r"^%@\s*(\w+)\(([^)]*)\)\s*:\s*(.+)$")
 _INPUT_RE = re.compile(r"^%input\s+(\w+)\(([^)]*)\)\s*$")
+#: A placeholder of a template: ``{V}`` or ``{V:filter}``.
+TEMPLATE_PLACEHOLDER_RE = re.compile(r"\{(\w+)(?::(\w+))?\}")
+_GROUP_RE = re.compile(r"^([a-z])(\d+)$")
+
+
+def _group(name: str) -> str:
+    """``d5`` -> ``D:5`` (15 CFR 740 Supp. No. 1 writes groups letter:number); other names unchanged."""
+    m = _GROUP_RE.match(name)
+    return f"{m.group(1).upper()}:{m.group(2)}" if m else name
+
+
+#: The filters a template placeholder may name, constant -> text. Kept tiny on purpose:
+#: ``upper`` gives the names the KB's own ``exception/3`` catalogue uses (aia -> AIA,
+#: veu_national -> VEU-NATIONAL); ``words`` reads an identifier as words (ultimate_consignee ->
+#: ultimate consignee); ``group`` writes a Country Group as the EAR does (d5 -> D:5); ``number``
+#: keeps the trailing number the law numbers a thing by (rf28 -> 28, "red flag 28").
+TEMPLATE_FILTERS: dict[str, Callable[[str], str]] = {
+    "upper": lambda c: c.upper().replace("_", "-"),
+    "words": lambda c: c.replace("_", " "),
+    "group": _group,
+    "number": lambda c: re.sub(r"^\D+(?=\d+$)", "", c),
+}
 REQUIRED_KEYS = ("id", "cite", "source", "reads")
 
 
@@ -286,6 +322,13 @@ def _parse_comments(text: str, rel: str, templates: dict, inputs: dict, problems
         if t:
             args = tuple(a.strip() for a in t.group(2).split(",") if a.strip())
             tpl = Template(t.group(1), args, t.group(3).strip(), rel)
+            for var, flt in TEMPLATE_PLACEHOLDER_RE.findall(tpl.text):
+                if flt and var not in args:
+                    problems.append(f"{rel}:{no}: template for {tpl.signature} names {{{var}:{flt}}}, "
+                                    f"not an argument of {tpl.name}({', '.join(args)})")
+                if flt and flt not in TEMPLATE_FILTERS:
+                    problems.append(f"{rel}:{no}: template for {tpl.signature}: unknown filter "
+                                    f"{{{var}:{flt}}} (known: {', '.join(TEMPLATE_FILTERS)})")
             if tpl.signature in templates and templates[tpl.signature].text != tpl.text:
                 problems.append(f"{rel}:{no}: template for {tpl.signature} given twice")
             templates[tpl.signature] = tpl

@@ -15,7 +15,7 @@ import networkx as nx
 
 from dataclasses import dataclass
 
-from ..kb import KnowledgeBase
+from ..kb import TEMPLATE_FILTERS, TEMPLATE_PLACEHOLDER_RE, KnowledgeBase
 from .fields import field_ref
 from .record import RecordedModel, RecordingProgram, RuleInfo
 
@@ -34,6 +34,12 @@ def _as_date(value: Any) -> str | None:
         if 19000101 <= n <= 99991231 and 1 <= n // 100 % 100 <= 12 and 1 <= n % 100 <= 31:
             return "(open-ended)" if n == 99991231 else f"{n // 10000:04d}-{n // 100 % 100:02d}-{n % 100:02d}"
     return None
+
+
+def _is_constant(value: Any) -> bool:
+    """A clingo constant such as ``lpp``: the only kind of value a ``{V:filter}`` placeholder rewrites."""
+    return (isinstance(value, clingo.Symbol) and value.type == clingo.SymbolType.Function
+            and not value.arguments and bool(value.name))
 
 
 @dataclass(frozen=True)
@@ -140,16 +146,28 @@ class ProofBuilder:
         return self._rekey_text(str(term))
 
     def statement(self, term: clingo.Symbol | A.AST) -> str:
-        """Plain English from the predicate's ``%@`` template (the atom itself if there is none)."""
+        """Plain English from the predicate's ``%@`` template (the atom itself if there is none).
+
+        ``{V}`` shows the argument; ``{V:filter}`` shows a constant argument through
+        ``kb.TEMPLATE_FILTERS`` (``{X:upper}``: lpp -> LPP) — see the syntax in kb.py's docstring.
+        """
         name, args = _parts(term)
         tpl = self.kb.templates.get(f"{name}/{len(args)}")
         if tpl is None:
             return self.display(term)
-        text = tpl.text
-        for var_name, a in zip(tpl.args, args):
+        values = dict(zip(tpl.args, args))
+
+        def fill(m: re.Match) -> str:
+            var_name, flt = m.group(1), m.group(2)
+            if var_name not in values:
+                return m.group(0)
+            a = values[var_name]
             shown = _as_date(a) if var_name in DATE_VARIABLES else None
-            text = text.replace("{" + var_name + "}", shown or self.display_arg(a))
-        return text
+            how = TEMPLATE_FILTERS.get(flt) if flt else None  # an unknown filter is a KB problem (lint)
+            if shown is None and how is not None and _is_constant(a):
+                shown = how(a.name)
+            return shown or self.display_arg(a)
+        return TEMPLATE_PLACEHOLDER_RE.sub(fill, tpl.text)
 
     def atom_attrs(self, term: clingo.Symbol | A.AST) -> dict[str, Any]:
         got = self._cache.get(term)

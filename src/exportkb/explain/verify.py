@@ -18,7 +18,11 @@ Checks
     attempt names a body literal that, grounded with the stated substitution,
     does not hold; a failed ``not q`` is backed by a why-proof of q;
   * the graph is acyclic (support is well-founded) and every leaf is a case fact,
-    a KB fact, or a condition checked against the answer set.
+    a KB fact, or a condition checked against the answer set;
+  * every step's English ``statement`` is its atom read through the predicate's
+    ``%@`` template (re-rendered here, filters such as ``{X:upper}`` included, by
+    code of its own), and every attempt's statement is its rule's ``reads`` — so
+    the sentence a reader trusts says what the checked atom says.
 
 What it does not check (see LIMITATIONS.md): that an attempt covers every
 partial binding of its rule's body, and that the canonical proof is the shortest.
@@ -77,6 +81,43 @@ def _name_anonymous(text: str, n: list[int]) -> str:
     for st, part in zip(strings, parts[1:]):
         out += [st, _ANON_RE.sub(fresh, part)]
     return "".join(out)
+
+
+#: Template filters, re-implemented here on purpose (the builder's table is in kb.py): the checker
+#: must not share the code whose output it checks. tests/test_templates.py keeps the two in step.
+_FILTERS = {
+    "upper": lambda c: c.upper().replace("_", "-"),
+    "words": lambda c: c.replace("_", " "),
+    "group": lambda c: (f"{c[0].upper()}:{c[1:]}" if re.fullmatch(r"[a-z]\d+", c) else c),
+    "number": lambda c: (re.fullmatch(r"\D+(\d+)", c).group(1) if re.fullmatch(r"\D+(\d+)", c) else c),
+}
+_PLACEHOLDER_RE = re.compile(r"\{(\w+)(?::(\w+))?\}")
+_DATE_VARS = ("D", "From", "To")
+
+
+def _shown(var: str, flt: str | None, value: clingo.Symbol) -> str:
+    """One template argument as the proof should show it (see kb.py's docstring for the syntax)."""
+    if value.type == clingo.SymbolType.Number and var in _DATE_VARS:
+        n = value.number
+        y, m, d = n // 10000, n // 100 % 100, n % 100
+        if 1900 <= y <= 9999 and 1 <= m <= 12 and 1 <= d <= 31:
+            return "(open-ended)" if n == 99991231 else f"{y:04d}-{m:02d}-{d:02d}"
+    if value.type == clingo.SymbolType.String:
+        return value.string
+    if flt and flt in _FILTERS and value.type == clingo.SymbolType.Function and not value.arguments and value.name:
+        return _FILTERS[flt](value.name)
+    return str(value)
+
+
+def expected_statement(kb: KnowledgeBase, atom: clingo.Symbol) -> str | None:
+    """The sentence the template of *atom*'s predicate gives for it (None: no template)."""
+    tpl = kb.templates.get(f"{atom.name}/{len(atom.arguments)}")
+    if tpl is None:
+        return None
+    values = dict(zip(tpl.args, atom.arguments))
+    return _PLACEHOLDER_RE.sub(
+        lambda m: _shown(m.group(1), m.group(2), values[m.group(1)]) if m.group(1) in values else m.group(0),
+        tpl.text)
 
 
 class Checker:
@@ -178,12 +219,32 @@ class Checker:
                 problems.append(f"{nid}: unknown step kind {kind!r}")
             except (RuntimeError, KeyError, TypeError, ValueError) as exc:
                 problems.append(f"{nid}: malformed step ({type(exc).__name__}: {exc})")
+            try:
+                problems.extend(self._statement_problems(nid, n))
+            except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+                problems.append(f"{nid}: malformed step ({type(exc).__name__}: {exc})")
             if g.out_degree(nid) == 0 and kind == "derived":
                 problems.append(f"{nid}: leaf {n.get('atom')} is neither a case fact nor a KB fact")
             if g.out_degree(nid) == 0 and kind == "not_derived" and n.get("reason") not in LEAF_REASONS:
                 problems.append(f"{nid}: {n.get('atom')} is a leaf without a reason it cannot be derived")
         problems.extend(self._evaluate(checks))
         return problems
+
+    def _statement_problems(self, nid: str, n: dict) -> list[str]:
+        """The step's English says what its atom (or, for an attempt, its rule) says."""
+        said = n.get("statement")
+        if said is None:
+            return []
+        if n.get("kind") == "attempt":
+            rid = (n.get("rule") or {}).get("id", "")
+            reads = {r.reads for r in self.kb.rules_by_id.get(rid, []) if not r.is_fact}
+            return [] if not reads or said in reads else [f"{nid}: statement {said!r} is not what rule {rid} reads"]
+        if "atom" not in n or n.get("pattern") or n.get("kind") in ("comparison", "aggregate"):
+            return []
+        want = expected_statement(self.kb, self._atom(n))
+        if want is not None and said != want:
+            return [f"{nid}: statement {said!r} does not read {n['atom']} (its template gives {want!r})"]
+        return []
 
     def _atom(self, n: dict) -> clingo.Symbol:
         return clingo.parse_term(n["atom"])
