@@ -133,6 +133,7 @@ class Checker:
         self._ctl: clingo.Control | None = None
         self._texts: dict[str, str | None] = {}
         self._derived_memo: dict[tuple, tuple[list[str], list[_Check]]] = {}
+        self._sentences: dict[str, str | None] = {}
         self._parts = 0
 
     def _answer_set(self) -> set[clingo.Symbol]:
@@ -241,7 +242,10 @@ class Checker:
             return [] if not reads or said in reads else [f"{nid}: statement {said!r} is not what rule {rid} reads"]
         if "atom" not in n or n.get("pattern") or n.get("kind") in ("comparison", "aggregate"):
             return []
-        want = expected_statement(self.kb, self._atom(n))
+        atom = n["atom"]
+        if atom not in self._sentences:  # proofs of one case share most atoms
+            self._sentences[atom] = expected_statement(self.kb, self._atom(n))
+        want = self._sentences[atom]
         if want is not None and said != want:
             return [f"{nid}: statement {said!r} does not read {n['atom']} (its template gives {want!r})"]
         return []
