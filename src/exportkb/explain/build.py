@@ -184,6 +184,21 @@ class ProofBuilder:
         return {"id": r.id, "cite": r.cite, "source": r.source, "reads": r.reads, "file": r.file, "line": r.line,
                 "text": r.text}
 
+    def case_fact_node(self, atom: clingo.Symbol) -> str:
+        """The node of an atom stated by the case file, with the field (path, file, line) it comes from."""
+        nid, new = self.node(("fact", atom), kind="case_fact", holds=True, **self.atom_attrs(atom))
+        if new:
+            fld = self.field_attrs(atom)
+            if fld:
+                self.graph.nodes[nid]["field"] = fld
+        return nid
+
+    def kb_fact_node(self, atom: clingo.Symbol, info: Any) -> str:
+        """The node of a fact of kb/, citing the statement (*info*: its RuleInfo) that states it."""
+        nid, _ = self.node(("fact", atom), kind="kb_fact", holds=True, **self.atom_attrs(atom),
+                           rule=self.rule_attrs(info))
+        return nid
+
     def subst_attrs(self, subst: dict[str, clingo.Symbol]) -> dict[str, str]:
         return {k: self._rekey_text(str(v)) for k, v in subst.items()}
 

@@ -60,17 +60,10 @@ class _Expander:
         nd = self.nodes[i]
         atom = self.sym(i)
         if nd.get("case_fact"):
-            nid, new = b.node(("fact", atom), kind="case_fact", holds=True, **b.atom_attrs(atom))
-            if new:
-                fld = b.field_attrs(atom)
-                if fld:
-                    b.graph.nodes[nid]["field"] = fld
-            return nid
+            return b.case_fact_node(atom)
         info = self.program.infos[nd["k"]]
         if "l" not in nd:
-            nid, _ = b.node(("fact", atom), kind="kb_fact", holds=True, **b.atom_attrs(atom),
-                            rule=b.rule_attrs(info))
-            return nid
+            return b.kb_fact_node(atom, info)
         subst = dict(zip(info.global_vars, nd["s"]))
         nid, new = b.node(("holds", atom), kind="derived", holds=True, **b.atom_attrs(atom),
                           rule=b.rule_attrs(info), substitution=dict(subst), level=nd["l"])

@@ -172,17 +172,9 @@ class WhyBuilder:
     def prove(self, atom: clingo.Symbol) -> str:
         b, m = self.b, self.b.model
         if atom in m.inputs:
-            nid, new = b.node(("fact", atom), kind="case_fact", holds=True, **b.atom_attrs(atom))
-            if new:
-                fld = b.field_attrs(atom)
-                if fld:
-                    b.graph.nodes[nid]["field"] = fld
-            return nid
+            return b.case_fact_node(atom)
         if atom in m.kb_facts:
-            info = b.program.infos[m.kb_facts[atom]]
-            nid, _ = b.node(("fact", atom), kind="kb_fact", holds=True, **b.atom_attrs(atom),
-                            rule=b.rule_attrs(info))
-            return nid
+            return b.kb_fact_node(atom, b.program.infos[m.kb_facts[atom]])
         f = self.d.best.get(atom)
         if f is None:
             raise LookupError(f"{atom} is not in the answer set")
