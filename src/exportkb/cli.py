@@ -29,6 +29,7 @@ _LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "explain-html": ("cli_whatchange", "explain_html"),
     "explain": ("cli_explain", "explain"),
     "verify": ("cli_explain", "verify"),
+    "verify-batch": ("cli_verify_batch", "verify_batch"),
     "lint": ("cli_lint", "lint"),
     "whatif": ("cli_whatif", "whatif"),
     "compare": ("cli_whatif", "compare"),

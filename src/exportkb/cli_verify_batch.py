@@ -1,0 +1,118 @@
+"""`exportkb verify-batch`: expand and check the compact proofs of `exportkb batch --proofs` rows.
+
+Why a command of its own: a batch row carries a compact proof (format ``compact-1``, no English, no
+case data), so checking it needs the input row it was made from. This command pairs each output row
+with its input row by line number, expands the compact proof into the format-1 proofs of
+`exportkb explain` (``exportkb.explain.expand``) and runs the independent checker on each — the same
+check `exportkb verify` gives a proof file — optionally printing the expanded proofs.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .cli import CONTEXT
+
+
+@click.command("verify-batch", context_settings=CONTEXT)
+@click.argument("results", metavar="RESULTS.jsonl", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
+              help="The batch's input (JSONL, CSV or folder) the results were made from.")
+@click.option("--line", "lines", type=int, multiple=True, help="Only the row of this input line (repeatable).")
+@click.option("--show", type=click.Choice(["none", "text", "markdown"]), default="none", show_default=True,
+              help="Also print the expanded proofs.")
+@click.pass_context
+def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tuple[int, ...], show: str) -> None:
+    """Check the compact proofs of a batch's rows against the input rows they were made from.
+
+    \b
+    Examples:
+      exportkb batch log.jsonl --out results.jsonl --proofs all
+      exportkb verify-batch results.jsonl --input log.jsonl
+      exportkb verify-batch results.jsonl --input log.jsonl --line 17 --show text
+
+    Each selected row's proof is expanded into the why-proofs of `exportkb explain` and
+    checked by the independent checker (answer set recomputed, every step re-grounded
+    from kb/). Exit 0 if every proof is valid, 1 if some is not (problems listed), 2 for
+    unreadable input, a row without proofs, or a row whose input line is missing.
+    """
+    from .batch import read_rows
+    from .cli import get_kb
+    from .errors import ExportKBError
+    from .explain.expand import expand
+    from .explain.record import RecordingProgram
+    from .explain.verify import Checker
+    from .loader import case_from_data
+
+    kb = get_kb(ctx)
+    wanted = set(lines)
+    rows = _result_rows(results, wanted)
+    if not rows:
+        raise ExportKBError(f"{results}: no result rows" + (f" for line(s) {', '.join(map(str, sorted(wanted)))}" if wanted else "")
+                            + " (fix: pass the --out file of `exportkb batch --proofs failed|all`)")
+    inputs = {}
+    for row in read_rows(input_path):
+        if row.line in rows:
+            inputs[row.line] = row
+    program = RecordingProgram(kb)
+    bad = 0
+    for line, out in sorted(rows.items()):
+        compact = out.get("proofs")
+        if not isinstance(compact, dict):
+            raise ExportKBError(f"{results}: the row of input line {line} has no compact proof "
+                                "(fix: run `exportkb batch` with --proofs all, or pick a row --proofs failed kept)")
+        row = inputs.get(line)
+        if row is None or row.error is not None:
+            raise ExportKBError(f"{input_path}: no readable input row at line {line} "
+                                "(fix: pass the input the results were made from)")
+        case = case_from_data(row.data, kb, source=row.source or f"line {line}")
+        if case.case != out.get("case"):
+            raise ExportKBError(f"{input_path}:{line}: case {case.case!r}, but the result row is case {out.get('case')!r} "
+                                "(fix: pass the input the results were made from)")
+        try:
+            proofs = expand(compact, kb, case, program)
+        except ValueError as exc:
+            raise ExportKBError(f"{results}: row of line {line}: {exc}") from None
+        checker = Checker(kb, case)
+        problems = [(p, checker.check(p)) for p in proofs]
+        invalid = [(p, probs) for p, probs in problems if probs]
+        if invalid:
+            bad += 1
+            click.echo(f"INVALID line {line} case {case.case}: {len(invalid)} of {len(proofs)} proof(s)")
+            for p, probs in invalid:
+                for msg in probs:
+                    click.echo(f"  - {p.goal}: {msg}")
+        else:
+            click.echo(f"valid line {line} case {case.case}: {len(proofs)} proof(s), "
+                       f"{sum(p.graph.number_of_nodes() for p in proofs)} steps")
+        if show != "none":
+            click.echo("\n".join(p.render(show) for p in proofs))
+    sys.exit(1 if bad else 0)
+
+
+def _result_rows(path: Path, wanted: set[int]) -> dict[int, dict]:
+    """The JSON result rows of a batch output, by input line (only *wanted* lines when given)."""
+    from .errors import ExportKBError
+
+    out: dict[int, dict] = {}
+    try:
+        fh = path.open(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExportKBError(f"{path}: no such file (fix: pass the --out file of `exportkb batch`)") from None
+    with fh:
+        for n, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ExportKBError(f"{path}:{n}: not JSON ({exc.msg}) (fix: pass a JSONL output of `exportkb batch`)") from None
+            line = row.get("line") if isinstance(row, dict) else None
+            if not isinstance(line, int):
+                raise ExportKBError(f"{path}:{n}: not a batch result row (no 'line') (fix: pass a JSONL output of `exportkb batch`)")
+            if not wanted or line in wanted:
+                out[line] = row
+    return out
