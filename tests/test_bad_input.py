@@ -23,6 +23,7 @@ from click.testing import CliRunner
 import exportkb.cli as cli
 from exportkb.errors import CaseError, ExportKBError
 from exportkb.loader import MAX_FILE_BYTES, case_from_data, load_case, parse_yaml
+from exportkb.suite import expected_error
 
 from .conftest import CASES, ROOT
 
@@ -32,8 +33,10 @@ GOOD = CASES / "aia" / "aia-we01-germany.yaml"
 
 
 def expected_fragments(path: Path) -> list[str]:
-    sidecar = path.with_name(path.stem + ".expected.txt")
-    return [line for line in sidecar.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The sidecar's lines, read as `exportkb test` reads them (one convention, suite.expected_error)."""
+    fragments = expected_error(path)
+    assert fragments, f"{path.name}: no sidecar {path.stem}.expected.txt, or it is empty"
+    return fragments
 
 
 @pytest.fixture

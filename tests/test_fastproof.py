@@ -135,3 +135,18 @@ def test_single_case_fast_path_gives_the_solver_determination(kb, solver, record
         if det.to_json() != solver.determine(case).to_json() or single != in_chunk:
             differ.append(case.case)
     assert differ == []
+
+
+def test_compact_and_residual_agree_on_what_is_case_independent(kb):
+    """Two analyses split kb/ into case-independent and case-dependent predicates (compact proofs read the
+    rules as text; exportkb.residual walks their AST). Both fast paths solve the static part once, so a
+    disagreement would make one of them treat a case-dependent predicate as fixed."""
+    from exportkb.explain.compact import _static_signatures
+
+    residual = kb.residual
+    assert residual is not None
+    heads = {r.head for r in kb.rules if r.head}
+    dependent = {f"{name}/{arity}" for name, arity in residual.case_dependent}
+    static = _static_signatures(kb)
+    assert static == heads - dependent
+    assert {"license_required/2", "exception_available/3"} <= dependent and "group_member/4" in static

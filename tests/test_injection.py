@@ -16,7 +16,6 @@ Examples per run: EXPORTKB_FUZZ_EXAMPLES (default 30; the pyDatalog property a f
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 import clingo
@@ -26,6 +25,7 @@ from hypothesis import strategies as st
 
 from exportkb.errors import CaseError
 from exportkb.loader import case_from_data
+from exportkb.model import CASE_KEY_RE
 
 from .strategies import SETTINGS, case_dicts, examples, weird_text
 
@@ -41,7 +41,7 @@ def renamed(plain: dict[str, Any], data, allow_nul: bool = False) -> tuple[dict[
     n_items, n_parties = len(weird["items"]), len(weird.get("parties", []))
     # Item and party ids of the form #<digits> are reserved (the solver's case keys; the loader refuses
     # them, tests/cases/bad/reserved-id.yaml); every other text is fair game. The case id may be "#0".
-    ids = text.filter(lambda t: not re.fullmatch(r"#[0-9]+", t))
+    ids = text.filter(lambda t: not CASE_KEY_RE.match(t))
     item_ids = data.draw(st.lists(ids, min_size=n_items, max_size=n_items, unique=True), label="item ids")
     party_ids = data.draw(st.lists(ids, min_size=n_parties, max_size=n_parties, unique=True), label="party ids")
     back: dict[str, str] = {}

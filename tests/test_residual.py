@@ -124,21 +124,17 @@ def _kb_with(tmp_path: Path, text: str) -> KnowledgeBase:
     return KnowledgeBase.load(extra_files=[extra])
 
 
-def test_no_answer_set_keeps_the_solver_message(tmp_path, kb):
-    bad = _kb_with(tmp_path, ANNOTATION.format(id="t.p") + "t_p(C) :- case(C), not t_q(C).\n"
-                   + ANNOTATION.format(id="t.q") + "t_q(C) :- case(C), t_p(C).\n")
+@pytest.mark.parametrize("rules, message", [
+    ((("t.p", "t_p(C) :- case(C), not t_q(C)."), ("t.q", "t_q(C) :- case(C), t_p(C).")),
+     "the knowledge base gives no answer set"),
+    ((("t.a", "t_a(C) :- case(C), not t_b(C)."), ("t.b", "t_b(C) :- case(C), not t_a(C).")),
+     "more than one answer set"),
+], ids=["no-answer-set", "two-answer-sets"])
+def test_unstratified_kb_keeps_the_solver_message(tmp_path, kb, rules, message):
+    bad = _kb_with(tmp_path, "".join(ANNOTATION.format(id=rid) + text + "\n" for rid, text in rules))
     assert bad.residual is not None
     case = load_case(CASES / "aia" / "aia-we01-germany.yaml", kb)
-    with pytest.raises(SolveError, match="the knowledge base gives no answer set"):
-        Solver(bad).determine(case)
-
-
-def test_two_answer_sets_keeps_the_solver_message(tmp_path, kb):
-    bad = _kb_with(tmp_path, ANNOTATION.format(id="t.a") + "t_a(C) :- case(C), not t_b(C).\n"
-                   + ANNOTATION.format(id="t.b") + "t_b(C) :- case(C), not t_a(C).\n")
-    assert bad.residual is not None
-    case = load_case(CASES / "aia" / "aia-we01-germany.yaml", kb)
-    with pytest.raises(SolveError, match="more than one answer set"):
+    with pytest.raises(SolveError, match=message):
         Solver(bad).determine(case)
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 from .errors import CaseError, FieldProblem
 from .expect import check_expect_shape
 from .kb import KnowledgeBase
-from .model import Case, Item, Party
+from .model import CASE_KEY_RE, Case, Item, Party
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 INT32_MAX = 2**31 - 1
@@ -129,9 +129,6 @@ def _convert(node: yaml.Node, path: str, lines: dict[str, int], name: str) -> An
 
 
 # --------------------------------------------------------------------------- validating
-#: Ids of the form ``#<digits>`` are the internal keys cases are solved under (``"#0"``, ``"#1"``, …, see
-#: solver.py); an item or party with such an id would be taken for the case in proofs and explanations.
-_RESERVED_ID = re.compile(r"#[0-9]+\Z")
 _RESERVED_WHY = "ids of the form #<digits> are reserved (the solver's internal case keys)"
 _FIXES = {
     "missing": "add this field",
@@ -354,7 +351,7 @@ def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
         if item.id in seen:
             bad(f"{base}.id", item.id, f"duplicate item id (also items[{seen[item.id]}])", "give each item its own id")
         seen.setdefault(item.id, i)
-        if _RESERVED_ID.match(item.id):
+        if CASE_KEY_RE.match(item.id):
             bad(f"{base}.id", item.id, _RESERVED_WHY, "rename it, e.g. 'line-1' or 'item1'")
         enum(f"{base}.kind", item.kind, "item_kind_value", "item kind")
         if item.eccn is not None and item.eccn not in kb.eccns:
@@ -400,7 +397,7 @@ def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
         if party.id in pseen:
             bad(f"{base}.id", party.id, f"duplicate party id (also parties[{pseen[party.id]}])", "give each party its own id")
         pseen.setdefault(party.id, i)
-        if _RESERVED_ID.match(party.id):
+        if CASE_KEY_RE.match(party.id):
             bad(f"{base}.id", party.id, _RESERVED_WHY, "rename it, e.g. 'consignee-1'")
         enum(f"{base}.role", party.role, "party_role_value", "party role")
         enum(f"{base}.veu", party.veu, "veu_value", "VEU status")

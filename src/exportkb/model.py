@@ -9,10 +9,21 @@ list of accepted values lives in `kb/` only. See docs/case-format.md.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
+
+#: Cases solved together in one grounding are told apart by an internal key, the first argument of
+#: every case atom: ``"#0"``, ``"#1"``, … (solver, recorder, compact proofs). Item and party ids of
+#: that form would be mistaken for the case, so the loader refuses them (``CASE_KEY_RE``).
+CASE_KEY_RE = re.compile(r"#[0-9]+\Z")
+
+
+def case_keys(n: int) -> list[str]:
+    """The internal keys of *n* cases solved in one grounding."""
+    return [f"#{i}" for i in range(n)]
 
 CASE_FORMAT_VERSION = 1
 

@@ -20,7 +20,7 @@ from .errors import SolveError
 from . import fastclingo
 from .facts import case_facts, emit_facts
 from .kb import KnowledgeBase
-from .model import Case
+from .model import Case, case_keys
 
 DEFAULT_CHUNK = 500
 
@@ -75,7 +75,7 @@ class Solver:
 
     def models(self, cases: Sequence[Case]) -> list[list[clingo.Symbol]]:
         """The shown atoms of each case's answer set (case id argument = internal key)."""
-        keys = [f"#{n}" for n in range(len(cases))]
+        keys = case_keys(len(cases))
         return [buckets for buckets in self._solve_raw(cases, keys)]
 
     # ---------------------------------------------------------------- internal
@@ -167,7 +167,7 @@ class Solver:
                          "the KB must be stratified with one answer per case — run `exportkb lint`")
 
     def _solve_chunk(self, chunk: Sequence[Case]) -> list[Determination]:
-        keys = [f"#{n}" for n in range(len(chunk))]
+        keys = case_keys(len(chunk))
         per_case = self._solve_rows(chunk, keys)
         return [self._determination(case, rows) for case, rows in zip(chunk, per_case)]
 

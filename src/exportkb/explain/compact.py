@@ -39,7 +39,7 @@ import clingo.ast as A
 from ..errors import SolveError
 from ..facts import case_facts
 from ..kb import KnowledgeBase
-from ..model import Case
+from ..model import Case, case_keys
 from .goals import ExplainError
 from .record import AGGEL, FACT, FIRED, RecordingProgram, _TOKEN_RE
 from . import rawclingo
@@ -809,7 +809,7 @@ class CompactRecorder:
 
     def _chunk(self, cases: Sequence[Case], shown: list[str] | None = None) -> list[dict[str, Any]]:
         prog = self.program
-        keys = [f"#{n}" for n in range(len(cases))]
+        keys = case_keys(len(cases))
         facts_of = [case_facts(case, key) for case, key in zip(cases, keys)]
         ctl = clingo.Control(["--warn=none"], logger=lambda code, msg: None)
         statements, static_atoms = self._program_for(cases)

@@ -29,7 +29,7 @@ import clingo.ast as A
 from ..errors import SolveError
 from ..facts import case_facts
 from ..kb import KnowledgeBase, Rule
-from ..model import Case
+from ..model import Case, case_keys
 from .terms import compile_term
 
 T = A.ASTType
@@ -351,7 +351,7 @@ class Recorder:
         return out
 
     def _chunk(self, cases: Sequence[Case]) -> list[RecordedModel]:
-        keys = [f"#{n}" for n in range(len(cases))]
+        keys = case_keys(len(cases))
         ctl = clingo.Control(["--warn=none"], logger=lambda code, msg: None)
         self.program.add_to(ctl)
         inputs: list[set[clingo.Symbol]] = []
