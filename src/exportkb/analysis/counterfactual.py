@@ -10,13 +10,13 @@ clingo's ``--opt-mode=optN`` enumerates every optimal choice; a further
 *level* excludes the sets already found (and so all their supersets) and asks
 for the next-best.
 
-Why the candidate facts come from :func:`exportkb.facts.case_facts`: the search
+Why the candidate facts come from :func:`exportkb.case.facts.case_facts`: the search
 must see a changed case exactly as the ordinary solver would. For every field
 and candidate value the case is copied with that value, its facts are rebuilt,
 and the facts that differ from the original become ``cf_gives(Field, K, Fact)``
 — so no second translation of the case format exists to drift from the first.
 Every change set found is then applied to the case and re-solved with the
-ordinary :class:`~exportkb.solver.Solver`; ``verified`` says the goal indeed
+ordinary :class:`~exportkb.solve.solver.Solver`; ``verified`` says the goal indeed
 holds there.
 """
 from __future__ import annotations
@@ -33,13 +33,13 @@ import clingo
 import clingo.ast
 import yaml
 
-from .determination import Determination
-from .errors import ExportKBError, SolveError
-from .facts import case_facts, date_int
-from .kb import KnowledgeBase
-from .loader import INT32_MAX
-from .model import Case
-from .solver import Solver
+from ..solve.determination import Determination
+from ..errors import ExportKBError, SolveError
+from ..case.facts import case_facts, date_int
+from ..kb import KnowledgeBase
+from ..case.loader import INT32_MAX
+from ..case.model import Case
+from ..solve.solver import Solver
 
 CF_KEY = "#cf"  # case-id key of the facts in the counterfactual program
 _GOAL_RE = re.compile(r"^\s*(not\s+)?([a-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$")
@@ -106,7 +106,7 @@ class ChangeSet:
         For a negated goal (``not license_required(gpus)``) this is the
         why-not proof of the atom on the changed case.
         """
-        from .explain import explain
+        from ..explain import explain
         atom = clingo.Function(goal.predicate, list(goal.args))
         return explain(self.case, atom, kb, explainer=explainer)
 
@@ -223,11 +223,11 @@ def shown_signatures(kb: KnowledgeBase) -> set[tuple[str, int]]:
 
 # --------------------------------------------------------------------------- the change space
 def default_space_path() -> Path:
-    return Path(str(resources.files("exportkb"))) / "encodings" / "change_space.yaml"
+    return Path(str(resources.files("exportkb.analysis"))) / "encodings" / "change_space.yaml"
 
 
 def _encoding_text() -> str:
-    return (Path(str(resources.files("exportkb"))) / "encodings" / "counterfactual.lp").read_text(encoding="utf-8")
+    return (Path(str(resources.files("exportkb.analysis"))) / "encodings" / "counterfactual.lp").read_text(encoding="utf-8")
 
 
 @dataclass

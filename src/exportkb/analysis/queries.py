@@ -33,10 +33,10 @@ from typing import Any, Mapping
 import clingo
 import clingo.ast
 
-from .errors import ExportKBError
-from .kb import KnowledgeBase, _py
-from .loader import case_from_data, parse_yaml
-from .reforms import check_spec, default_queries_path
+from ..errors import ExportKBError
+from ..kb import KnowledgeBase, python_value
+from ..case.loader import case_from_data, parse_yaml
+from ..kb.reforms import check_spec, default_queries_path
 
 PARAM_TYPES = ("string", "constant", "int", "date", "list")
 _TOP_KEYS = {"title", "description", "params", "sweep", "asp", "reform"}
@@ -156,7 +156,7 @@ def run_query(query: Query, kb: KnowledgeBase, given: Mapping[str, Any] | None =
     values = query.bind(given or {})
     if query.kind == "sweep":
         return _run_sweep(query, kb, values, reforms, progress)
-    from .reforms import apply_reforms
+    from ..kb.reforms import apply_reforms
     return _run_asp(query, apply_reforms(kb, tuple(query.reforms) + tuple(reforms)), values)
 
 
@@ -166,7 +166,7 @@ def _run_sweep(query: Query, kb: KnowledgeBase, values: dict[str, Any], reforms:
     where = f"{query.source}: sweep"
     if "case_file" in spec:
         root = default_queries_path().parent
-        from .loader import load_case
+        from ..case.loader import load_case
         case = load_case(root / str(spec["case_file"]), kb)
     elif isinstance(spec.get("case"), dict):
         case = case_from_data(spec["case"], kb, source=f"{where}.case")
@@ -190,8 +190,8 @@ def _run_sweep(query: Query, kb: KnowledgeBase, values: dict[str, Any], reforms:
 
 
 def _run_asp(query: Query, kb: KnowledgeBase, values: dict[str, Any]):
-    from .whatif import _pandas
-    pd = _pandas()
+    from .whatif import require_pandas
+    pd = require_pandas()
     asp = query.asp or {}
     name, _, arity = str(asp["show"]).partition("/")
     columns = list(asp["columns"])
@@ -214,7 +214,7 @@ def _run_asp(query: Query, kb: KnowledgeBase, values: dict[str, Any]):
     ctl.solve(on_model=lambda m: models.append(m.symbols(atoms=True)))
     if len(models) != 1:
         raise QueryError(f"{query.source}: the query has {len(models)} answer sets; a query must be stratified")
-    rows = sorted({tuple(_py(a) for a in s.arguments) for s in models[0]
+    rows = sorted({tuple(python_value(a) for a in s.arguments) for s in models[0]
                    if s.name == name and len(s.arguments) == int(arity)}, key=repr)
     return pd.DataFrame(rows, columns=columns)
 

@@ -1,13 +1,13 @@
 """What-if analysis: sweeps over a grid of scenarios, reforms, rules over time.
 
 Every scenario is a modified copy of a case, re-validated by
-:func:`exportkb.loader.case_from_data` (so a bad axis value gets the loader's
+:func:`exportkb.case.loader.case_from_data` (so a bad axis value gets the loader's
 message naming the field and the fix), and scenarios are solved in large
 batches — thousands per grounding — by :meth:`Solver.determine_many`, never one
 solve per scenario.
 
 Nothing here encodes law: the determinations come from the KB; this module only
-varies the facts (sweeps), the law (reforms, see :mod:`exportkb.reforms`) or the
+varies the facts (sweeps), the law (reforms, see :mod:`exportkb.kb.reforms`) or the
 date (``as_of``), and tabulates or diffs what the KB concludes.
 """
 from __future__ import annotations
@@ -16,15 +16,16 @@ import copy
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from .determination import Determination, ItemDetermination
-from .errors import ExportKBError
-from .kb import KnowledgeBase
-from .loader import case_from_data
-from .model import Case, Item, Knowledge, Party, Usage
-from .reforms import ReformCache, reform_names
-from .solver import SolveOptions
+from ..solve.determination import Determination, ItemDetermination
+from ..errors import ExportKBError
+from ..kb import KnowledgeBase
+from ..case.loader import case_from_data
+from ..case.model import Case, Item, Knowledge, Party, Usage
+from ..kb.reforms import apply_reforms, reform_names
+from ..solve.solver import SolveOptions, Solver
 
 SWEEP_CHUNK = 2000  # scenarios per grounding; see docs/whatif.md for the measurement
 ALL = "ALL"
@@ -41,7 +42,24 @@ _NESTED = {"usage_this_year": set(Usage.model_fields), "knowledge": set(Knowledg
 ProgressFn = Callable[[int, int], None]
 
 
-def _pandas():
+@dataclass
+class ReformCache:
+    """Applies each combination of reforms once per run (loading overlays re-parses the KB), with a Solver each."""
+
+    kb: KnowledgeBase
+    options: SolveOptions | None = None
+    folder: Path | None = None
+    _solvers: dict[tuple[str, ...], Solver] = field(default_factory=dict)
+
+    def solver(self, names: Sequence[str]) -> Solver:
+        key = tuple(names)
+        if key not in self._solvers:
+            self._solvers[key] = Solver(apply_reforms(self.kb, key, self.folder), self.options)
+        return self._solvers[key]
+
+
+def require_pandas():
+    """The pandas module, or a clear error naming the extra to install (what-if tables need it)."""
     try:
         import pandas
     except ImportError:  # pragma: no cover - depends on the installation
@@ -239,7 +257,7 @@ def sweep(case: Case, kb: KnowledgeBase | None = None, *, axes: Mapping[str, Any
     and/or in *axes* for dotted paths (``{"usage_this_year.lpp_tpp": [...]}``).
     An item field applies to every item; see :func:`scenarios` for ``to``.
     """
-    pd = _pandas()
+    pd = require_pandas()
     kb = kb or KnowledgeBase.load()
     all_axes = dict(axes or {})
     all_axes.update(more_axes)
@@ -360,7 +378,7 @@ def _explain(out: list[CaseComparison], sides: list[tuple[Case, Case]], cache: R
     One recording run per side and combination of reforms (not per case): recording costs a grounding.
     """
     try:
-        from .explain.record import rules_fired  # the explanation API, built in src/exportkb/explain/
+        from ..explain.record import rules_fired  # the explanation API, built in src/exportkb/explain/
     except ImportError:
         return
     fired: list[dict[str, set[str]]] = [{}, {}]
@@ -401,7 +419,7 @@ def change_proofs(cmp: CaseComparison, kb: KnowledgeBase, atoms: Sequence[str] |
     proof naming the condition that failed — built by the explanation API
     (``exportkb.explain``), on the KB of each side (reforms applied).
     """
-    from .explain import DETERMINATIONS, Explainer
+    from ..explain import DETERMINATIONS, Explainer
     import clingo
 
     if not cmp.sides:
@@ -421,7 +439,7 @@ def change_proofs(cmp: CaseComparison, kb: KnowledgeBase, atoms: Sequence[str] |
 
 def comparisons_frame(comparisons: Iterable[CaseComparison]):
     """The changes of :func:`compare` as a DataFrame: one row per changed determination."""
-    pd = _pandas()
+    pd = require_pandas()
     rows = [{"case": c.case, "source": c.source, "before_side": c.before, "after_side": c.after,
              "item": ch.item, "field": ch.field, "before": ch.before, "after": ch.after}
             for c in comparisons for ch in c.changes]

@@ -22,12 +22,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .errors import CaseError, ExportKBError
-from .expect import compare
-from .kb import KnowledgeBase
-from .loader import CASE_SUFFIXES, case_from_data, read_document
-from .model import Case
-from .solver import SolveOptions, Solver, chunked
+from ..errors import CaseError, ExportKBError
+from ..suites.expect import compare
+from ..kb import KnowledgeBase
+from ..case.loader import CASE_SUFFIXES, case_from_data, read_document
+from ..case.model import Case
+from ..solve.solver import SolveOptions, Solver, chunked
 
 #: CSV column → case field. One CSV row is one transaction line: one item to one
 #: ultimate consignee. Documented in docs/batch.md.
@@ -320,7 +320,7 @@ def _solve_chunk(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str
             if proofs == "all" or (proofs == "failed" and out.get("expect_mismatches")):
                 pending.append((case, out))
     if pending:
-        from .explain.attach import attach_proofs  # proofs are built only when asked
+        from ..explain.attach import attach_proofs  # proofs are built only when asked
 
         attach_proofs(kb, box, pending)
     for idx, out in outs:

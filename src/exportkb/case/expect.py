@@ -1,24 +1,23 @@
-"""The expectation language of case files (`expect:`), and comparing it with a determination.
+"""The expectation language of case files (`expect:`) and the check of its shape when a case is loaded.
 
 Case-level keys: ``in_scope``, ``red_flags`` (exact set), ``red_flags_include``,
 ``obligations`` / ``obligations_include`` (case-level), ``dates`` (subset of
 name → YYYY-MM-DD), ``figures`` (subset). Every other key is an item id whose
 value is a mapping of item-level keys (see ``ITEM_KEYS``). Set-valued keys
 compare as sets; ``*_include`` means "at least these"; ``exceptions_unavailable``
-means "none of these". Documented in docs/case-format.md.
+means "none of these". Documented in docs/case-format.md. Comparing an `expect:` block with a determination
+is :func:`exportkb.suites.expect.compare` (it needs the solver's output, a layer above).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from .determination import Determination
-from .errors import FieldProblem
+from ..errors import FieldProblem
 
 CASE_KEYS = {"in_scope", "red_flags", "red_flags_include", "obligations", "obligations_include", "dates", "figures",
              "notes", "notes_include", "notes_exclude"}
 # `as_of: YYYY-MM-DD` is an instruction, not an expectation: evaluate the case as if dated so
-# (applied by exportkb.suite; never compared). See docs/regression-suites.md.
+# (applied by exportkb.suites.runner; never compared). See docs/regression-suites.md.
 CASE_KEYS = CASE_KEYS | {"as_of"}
 ITEM_KEYS = {
     "eccn", "license_required", "license_required_enforced", "requirements", "requirements_include",
@@ -30,16 +29,6 @@ _BOOL_KEYS = {"in_scope", "license_required", "license_required_enforced", "pres
 _LIST_KEYS = {"red_flags", "red_flags_include", "obligations", "obligations_include", "obligations_exclude",
               "requirements", "requirements_include", "exceptions_available", "exceptions_include",
               "exceptions_unavailable", "notes", "notes_include", "notes_exclude"}
-
-
-@dataclass
-class Mismatch:
-    path: str
-    expected: Any
-    actual: Any
-
-    def __str__(self) -> str:
-        return f"{self.path}: expected {self.expected!r}, got {self.actual!r}"
 
 
 def check_expect_shape(expect: dict[str, Any], item_ids: list[str], src: str, line_of) -> list[FieldProblem]:
@@ -84,62 +73,3 @@ def check_expect_shape(expect: dict[str, Any], item_ids: list[str], src: str, li
             bad(path, value, "neither a case-level expectation nor an item id of this case",
                 "case-level keys: " + ", ".join(sorted(CASE_KEYS)) + "; item ids: " + ", ".join(item_ids))
     return problems
-
-
-def compare(expect: dict[str, Any] | None, det: Determination) -> list[Mismatch]:
-    """Every difference between what the case expects and what was determined."""
-    if not expect:
-        return []
-    out: list[Mismatch] = []
-    js = det.to_json()
-
-    def cmp_set(path: str, key: str, want: list[str], have: list[str]) -> None:
-        w, h = {s.upper() if key.startswith(("exceptions", "red_flags")) else s for s in want}, set(have)
-        if key.endswith("_include"):
-            if not w <= h:
-                out.append(Mismatch(path, f"includes {sorted(w)}", sorted(h)))
-        elif key.endswith(("_unavailable", "_exclude")):
-            if w & h:
-                out.append(Mismatch(path, f"none of {sorted(w)}", sorted(h)))
-        elif w != h:
-            out.append(Mismatch(path, sorted(w), sorted(h)))
-
-    for key, want in expect.items():
-        path = f"expect.{key}"
-        if key == "as_of":
-            continue  # applied before solving (exportkb.suite.prepared), not compared
-        elif key == "in_scope":
-            if want != det.in_scope:
-                out.append(Mismatch(path, want, det.in_scope))
-        elif key in ("red_flags", "red_flags_include"):
-            cmp_set(path, key, want, det.red_flags)
-        elif key in ("notes", "notes_include", "notes_exclude"):
-            cmp_set(path, key, want, det.notes)
-        elif key in ("obligations", "obligations_include"):
-            cmp_set(path, key, want, det.obligations)
-        elif key in ("dates", "figures"):
-            have = js[key]
-            for k, v in want.items():
-                hv = have.get(k)
-                if str(hv) != str(v):
-                    out.append(Mismatch(f"{path}.{k}", v, hv))
-        else:
-            item = js["items"].get(key)
-            if item is None:
-                out.append(Mismatch(path, "an item of this case", None))
-                continue
-            for k, v in want.items():
-                p = f"{path}.{k}"
-                if k == "classification_mismatch":  # true: the declared ECCN and the specs disagree
-                    if (item[k] is not None) != v:
-                        out.append(Mismatch(p, v, item[k]))
-                elif k in ("eccn", "license_required", "license_required_enforced", "presumption_of_denial"):
-                    if item[k] != v:
-                        out.append(Mismatch(p, v, item[k]))
-                elif k.startswith("requirements"):
-                    cmp_set(p, k, v, [r["id"] for r in item["requirements"]])
-                elif k.startswith("exceptions"):
-                    cmp_set(p, k, v, item["exceptions_available"])
-                elif k.startswith("obligations"):
-                    cmp_set(p, k, v, item["obligations"])
-    return out

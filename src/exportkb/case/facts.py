@@ -2,7 +2,7 @@
 
 User text (ids, names) becomes ``clingo.String`` — never program text — so a
 party called ``x"). license_required(...`` is just a string. Enumerated values
-become constants only after :mod:`exportkb.loader` checked them against the
+become constants only after :mod:`exportkb.case.loader` checked them against the
 KB's vocabulary. Every fact carries the case id first, so many cases can share
 one grounding.
 """
@@ -45,7 +45,7 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
     """Make every input fact of *case*: ``adder(C)`` gives ``add(name, *args)`` for facts ``name(C, args...)``.
 
     The one list of a case's facts, whatever builds the symbols: :func:`case_facts` (clingo
-    ``Symbol`` objects) or :class:`exportkb.fastclingo.FactWriter` (raw symbols straight into a
+    ``Symbol`` objects) or :class:`exportkb.solve.fastclingo.FactWriter` (raw symbols straight into a
     backend, for batches). ``String``/``Number``/``constant`` make the argument symbols.
     """
     _constant = constant

@@ -1,4 +1,4 @@
-"""Loading case files: YAML or JSON → validated :class:`~exportkb.model.Case`.
+"""Loading case files: YAML or JSON → validated :class:`~exportkb.case.model.Case`.
 
 Why our own YAML walk: PyYAML's default resolver reads ``NO`` (Norway) as
 ``False`` and ``3.0e26`` as a float; a compliance tool must read the country
@@ -22,10 +22,10 @@ from pydantic import ValidationError
 if TYPE_CHECKING:
     import yaml
 
-from .errors import CaseError, FieldProblem
+from ..errors import CaseError, FieldProblem
 from .expect import check_expect_shape
-from .kb import KnowledgeBase
 from .model import CASE_KEY_RE, Case, Item, Party
+from .vocabulary import Vocabulary
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 INT32_MAX = 2**31 - 1
@@ -187,14 +187,14 @@ def _allowed_keys(model, loc: tuple) -> list[str]:
     return [f.alias or k for k, f in current.model_fields.items()]
 
 
-def load_case(path: str | Path, kb: KnowledgeBase) -> Case:
+def load_case(path: str | Path, kb: Vocabulary) -> Case:
     """Read and fully validate one case file; raise :class:`CaseError` naming every problem."""
     p = Path(path)
     data, lines = read_document(p)
     return case_from_data(data, kb, source=str(p), lines=lines)
 
 
-def case_from_data(data: Any, kb: KnowledgeBase, source: str = "<data>", lines: dict[str, int] | None = None,
+def case_from_data(data: Any, kb: Vocabulary, source: str = "<data>", lines: dict[str, int] | None = None,
                    text_checked: bool = False) -> Case:
     """Validate already-parsed data (a dict from YAML/JSON/JSONL/CSV) into a Case.
 
@@ -299,7 +299,7 @@ def _line(lines: dict[str, int], path: str) -> int | None:
     return lines.get("")
 
 
-def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
+def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
     """Check enumerated values against the KB's vocabulary and numbers against the solver's range."""
     src, lines = case.source or "<data>", case._lines
     problems: list[FieldProblem] = []

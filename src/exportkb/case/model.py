@@ -3,7 +3,7 @@
 A case reads like the facts of a transaction as a compliance officer writes
 them down; nothing here is about the solver. Values that the knowledge base
 enumerates (countries, ECCNs, end uses, roles...) are plain strings here and
-are checked against the KB's own vocabulary by :mod:`exportkb.loader`, so the
+are checked against the KB's own vocabulary by :mod:`exportkb.case.loader`, so the
 list of accepted values lives in `kb/` only. See docs/case-format.md.
 """
 from __future__ import annotations

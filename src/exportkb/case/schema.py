@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .kb import KnowledgeBase
 from .model import CASE_FORMAT_VERSION, Case
+from .vocabulary import Vocabulary
 
 
-def case_schema(kb: KnowledgeBase) -> dict[str, Any]:
+def case_schema(kb: Vocabulary) -> dict[str, Any]:
     schema = Case.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://exportkb.invalid/case-format/v{CASE_FORMAT_VERSION}.json"

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from .batch import CSV_OUT_COLUMNS, Result, Writer, csv_rows, read_rows, run_batch
-from .errors import ExportKBError
+from ..batch import CSV_OUT_COLUMNS, Result, Writer, csv_rows, read_rows, run_batch
+from ..errors import ExportKBError
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -35,9 +35,9 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
       exportkb explain CASE --why-not LPP --item gpus
       exportkb explain CASE --why "exception_available(gpus, aia)" --format json > proof.json
     """
-    from .cli import get_kb, load_cases
-    from .errors import ExportKBError
-    from .explain import Explainer
+    from .common import get_kb, load_cases
+    from ..errors import ExportKBError
+    from ..explain import Explainer
 
     if sum(bool(x) for x in (why, why_not, all_)) > 1:
         raise ExportKBError("give one of --why, --why-not, --all (fix: ask one question at a time)")
@@ -80,10 +80,10 @@ def verify(ctx: click.Context, proof_file: Path, case_file: str | None) -> None:
     checks bodies, failed conditions, leaves and acyclicity. Exit 0 if the proof
     is valid, 1 if not (each problem printed), 2 for unreadable input.
     """
-    from .cli import get_kb, load_cases
-    from .errors import ExportKBError
-    from .explain.proof import Proof
-    from .explain.verify import verify_proof
+    from .common import get_kb, load_cases
+    from ..errors import ExportKBError
+    from ..explain.proof import Proof
+    from ..explain.verify import verify_proof
 
     kb = get_kb(ctx)
     try:

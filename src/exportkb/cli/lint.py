@@ -1,4 +1,4 @@
-"""`exportkb lint`: static checks of a knowledge base (see :mod:`exportkb.lint`)."""
+"""`exportkb lint`: static checks of a knowledge base (see :mod:`exportkb.suites.lint`)."""
 from __future__ import annotations
 
 import json
@@ -22,9 +22,9 @@ def lint(ctx: click.Context, kb_path: Path | None, as_json: bool, no_fragment: b
 
     Exit 0 when clean, 1 when a problem is found, 2 when the KB cannot be read.
     """
-    from .cli import get_kb
-    from .kb import KnowledgeBase
-    from .lint import lint as run_lint
+    from .common import get_kb
+    from ..kb import KnowledgeBase
+    from ..suites.lint import lint as run_lint
 
     kb = KnowledgeBase.load(kb_path) if kb_path else get_kb(ctx)
     problems = run_lint(kb, with_fragment=not no_fragment)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from .determination import Determination
-from .expect import Mismatch
+from ..solve.determination import Determination
+from ..suites.expect import Mismatch
 
 
 def determination_table(det: Determination) -> Table:

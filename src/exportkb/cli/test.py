@@ -17,8 +17,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from .errors import ExportKBError
-from .suite import ENGINES, KeywordExpression, Outcome, Runner, case_node_name, load_suite
+from ..errors import ExportKBError
+from ..suites.runner import ENGINES, KeywordExpression, Outcome, Runner, case_node_name, load_suite
 
 
 @click.command("test", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -50,7 +50,7 @@ def test(ctx: click.Context, paths: tuple[str, ...], engine: str, junitxml: Path
     tests/cases/bad/): then it passes when the message contains every line of
     the sidecar.
     """
-    from .cli import get_kb
+    from .common import get_kb
 
     kb = get_kb(ctx)
     selector = KeywordExpression(keyword) if keyword else None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .cli import CONTEXT
+from .common import CONTEXT
 
 
 @click.command("verify-batch", context_settings=CONTEXT)
@@ -39,13 +39,13 @@ def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tup
     from kb/). Exit 0 if every proof is valid, 1 if some is not (problems listed), 2 for
     unreadable input, a row without proofs, or a row whose input line is missing.
     """
-    from .batch import read_rows
-    from .cli import get_kb
-    from .errors import ExportKBError
-    from .explain.expand import expand
-    from .explain.record import RecordingProgram
-    from .explain.verify import Checker
-    from .loader import case_from_data
+    from ..batch import read_rows
+    from .common import get_kb
+    from ..errors import ExportKBError
+    from ..explain.expand import expand
+    from ..explain.record import RecordingProgram
+    from ..explain.verify import Checker
+    from ..case.loader import case_from_data
 
     kb = get_kb(ctx)
     wanted = set(lines)
@@ -95,7 +95,7 @@ def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tup
 
 def _result_rows(path: Path, wanted: set[int]) -> dict[int, dict]:
     """The JSON result rows of a batch output, by input line (only *wanted* lines when given)."""
-    from .errors import ExportKBError
+    from ..errors import ExportKBError
 
     out: dict[int, dict] = {}
     try:

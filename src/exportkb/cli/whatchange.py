@@ -1,7 +1,7 @@
 """`exportkb counterfactual` (what would have to change for a determination to flip) and
 `exportkb explain-html` (a proof as a self-contained HTML page).
 
-Thin shells over :mod:`exportkb.counterfactual` and :mod:`exportkb.explain.html`. `exportkb.cli` is imported
+Thin shells over :mod:`exportkb.analysis.counterfactual` and :mod:`exportkb.explain.html`. `exportkb.cli` is imported
 inside the command (it registers this module at its own bottom, so a
 top-level import would be circular).
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .errors import ExportKBError
+from ..errors import ExportKBError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -56,8 +56,8 @@ def counterfactual(ctx: click.Context, case_path: str, goal: str, item: str | No
       exportkb counterfactual tests/cases/aia/aia-we02-parent-outside.yaml --item gpus --goal 'exception_available(aia)'
       exportkb counterfactual case.yaml --goal 'not license_required(gpus)' --keep date --levels 2 --format json
     """
-    from .cli import get_kb, load_cases
-    from .counterfactual import (ChangeSpace, CounterfactualOptions, Counterfactuals, load_space,
+    from .common import get_kb, load_cases
+    from ..analysis.counterfactual import (ChangeSpace, CounterfactualOptions, Counterfactuals, load_space,
                                  parse_goal)
     if levels < 1:
         raise ExportKBError(f"--levels {levels}: must be at least 1 (fix: --levels 1 for the optimal sets)")
@@ -77,13 +77,13 @@ def counterfactual(ctx: click.Context, case_path: str, goal: str, item: str | No
     else:
         click.echo(render_text(result, case.source))
     if (show_proof or html_path) and result.change_sets:
-        from .explain import Explainer
+        from ..explain import Explainer
         explainer = Explainer(kb)
         if show_proof and fmt != "json":
             click.echo("\nproof on the changed case of change set 1:")
             click.echo(result.change_sets[0].explain(parsed, kb, explainer).render("text"), nl=False)
         if html_path:
-            from .explain.html import render_counterfactual_html
+            from ..explain.html import render_counterfactual_html
             sets = [([str(c) for c in cs.changes], cs.explain(parsed, kb, explainer),
                      {c.path: f"{_plain(c.before)} -> {_plain(c.after)}" for c in cs.changes})
                     for cs in result.change_sets]
@@ -132,9 +132,9 @@ def explain_html(ctx: click.Context, case_path: str, out: Path, why: str | None,
       exportkb explain-html tests/cases/aia/aia-we02-parent-outside.yaml -o we02.html
       exportkb explain-html CASE --why-not "exception_available(gpus, aia)" -o why-not-aia.html
     """
-    from .cli import get_kb, load_cases
-    from .explain import Explainer
-    from .explain.html import render_html
+    from .common import get_kb, load_cases
+    from ..explain import Explainer
+    from ..explain.html import render_html
     if why and why_not:
         raise ExportKBError("give one of --why, --why-not (fix: ask one question at a time)")
     kb = get_kb(ctx)

@@ -1,4 +1,4 @@
-"""`exportkb whatif`, `exportkb compare`, `exportkb query`: the what-if shell over exportkb.whatif.
+"""`exportkb whatif`, `exportkb compare`, `exportkb query`: the what-if shell over exportkb.analysis.whatif.
 
 Commands are plain click commands registered in cli.py; the shared helpers of
 cli.py (get_kb, load_cases) are imported inside the functions, so importing
@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from .errors import ExportKBError
+from ..errors import ExportKBError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _RANGE = re.compile(r"^(-?\d+):(-?\d+)(?::(\d+))?$")
@@ -70,7 +70,7 @@ def _print_frame(df, title: str, columns: list[str] | None = None, limit: int | 
 
 
 def _records(df) -> list[dict[str, Any]]:
-    from .queries import jsonable
+    from ..analysis.queries import jsonable
     return [{k: jsonable(v) for k, v in rec.items()} for rec in df.to_dict(orient="records")]
 
 
@@ -84,7 +84,7 @@ def _records(df) -> list[dict[str, Any]]:
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as a JSON list.")
 @click.option("--fixed-parties", is_flag=True, help="When varying `to`, leave the parties where they are "
                                                     "(default: parties located at the destination move with it).")
-@click.option("--chunk-size", type=int, default=None, help="Scenarios per grounding (default: exportkb.whatif.SWEEP_CHUNK).")
+@click.option("--chunk-size", type=int, default=None, help="Scenarios per grounding (default: exportkb.analysis.whatif.SWEEP_CHUNK).")
 @click.pass_context
 def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms: tuple[str, ...],
            csv_path: Path | None, as_json: bool, fixed_parties: bool, chunk_size: int | None) -> None:
@@ -96,9 +96,9 @@ def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms
       exportkb whatif case.yaml --vary tpp=0:50001:500 --csv tpp.csv
       exportkb whatif case.yaml --vary to=ALL --reform add-india-to-supp5a
     """
-    from .cli import get_kb
-    from .loader import load_case
-    from . import whatif as w
+    from .common import get_kb
+    from ..case.loader import load_case
+    from ..analysis import whatif as w
 
     kb = get_kb(ctx)
     case = load_case(case_file, kb)
@@ -148,8 +148,8 @@ def compare(ctx: click.Context, cases: tuple[str, ...], reforms: tuple[str, ...]
       exportkb compare examples/uae-datacenter.yaml --as-of 2025-03-01 --as-of 2025-06-01
       exportkb compare tests/cases/lpp --reform lpp-cap-doubled --proofs 1
     """
-    from .cli import get_kb, load_cases
-    from . import whatif as w
+    from .common import get_kb, load_cases
+    from ..analysis import whatif as w
 
     kb = get_kb(ctx)
     loaded = load_cases(kb, cases)
@@ -212,9 +212,9 @@ def _date(text: str):
 def query(ctx: click.Context, name: str | None, list_: bool, params: tuple[str, ...], reforms: tuple[str, ...],
           fmt: str) -> None:
     """Run a named analyst query from queries/ (see `exportkb query --list`)."""
-    from .cli import get_kb
-    from .queries import list_queries, load_query, run_query
-    from .reforms import list_reforms
+    from .common import get_kb
+    from ..analysis.queries import list_queries, load_query, run_query
+    from ..kb.reforms import list_reforms
 
     if list_:
         console = Console()

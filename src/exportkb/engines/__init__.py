@@ -3,8 +3,8 @@
 ``fragment_problems(kb)`` lists every construct of `kb/` outside the stratified
 fragment documented in kb/README.md (the fragment a pyDatalog translation can
 follow); ``PyDatalogEngine`` evaluates cases with pyDatalog and returns the same
-shown atoms and :class:`~exportkb.determination.Determination` as the clingo
-:class:`~exportkb.solver.Solver`. See docs/regression-suites.md.
+shown atoms and :class:`~exportkb.solve.determination.Determination` as the clingo
+:class:`~exportkb.solve.solver.Solver`. See docs/regression-suites.md.
 """
 from __future__ import annotations
 

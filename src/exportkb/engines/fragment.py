@@ -4,7 +4,7 @@ from __future__ import annotations
 import clingo.ast
 
 from ..kb import KnowledgeBase
-from .translate import _where, translate
+from .translate import statement_place, translate
 
 
 def locator(kb: KnowledgeBase):
@@ -12,7 +12,7 @@ def locator(kb: KnowledgeBase):
     places = {(r.text, r.line): f"{r.file}:{r.line}" for r in kb.rules}
 
     def locate(stmt: clingo.ast.AST) -> str:
-        return places.get((str(stmt), stmt.location.begin.line)) or _where(stmt)
+        return places.get((str(stmt), stmt.location.begin.line)) or statement_place(stmt)
 
     return locate
 

@@ -23,11 +23,11 @@ from typing import Iterable, Iterator, Sequence
 import clingo
 from pyDatalog import pyDatalog, pyEngine, pyParser
 
-from ..determination import Determination
-from ..facts import case_facts
+from ..solve.determination import Determination
+from ..case.facts import case_facts
 from ..kb import KnowledgeBase
-from ..model import Case
-from ..solver import Solver, chunked
+from ..case.model import Case
+from ..solve.solver import Solver, chunked
 from .fragment import locator
 from .translate import BUILTINS, UNIT, Sig, Translation, TranslationError, Value, encode_args, pname, translate
 
@@ -71,7 +71,7 @@ class EngineStats:
 
 
 class PyDatalogEngine:
-    """Determines cases with pyDatalog from the same `kb/` as :class:`~exportkb.solver.Solver`."""
+    """Determines cases with pyDatalog from the same `kb/` as :class:`~exportkb.solve.solver.Solver`."""
 
     name = "pydatalog"
 

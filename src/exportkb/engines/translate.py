@@ -125,7 +125,8 @@ class _Item:
     alt: "_Item | None" = None  # `(A == B)` may also be placed as `(B == A)` when only A is bound
 
 
-def _where(stmt: A.AST) -> str:
+def statement_place(stmt: A.AST) -> str:
+    """``file:line`` of a statement, as problems and translated rules cite it."""
     loc = stmt.location.begin
     return f"{loc.filename}:{loc.line}"
 
@@ -357,7 +358,7 @@ class _RuleBuilder:
             for agg_items, _unused in combo:
                 version_items = agg_items + version_items
             lines.append(f"{head_text} <= {self._order(positives, version_items)}")
-        return TRule(head_sig, self.positive, self.strict, self.extra_lines + lines, _where(stmt))
+        return TRule(head_sig, self.positive, self.strict, self.extra_lines + lines, statement_place(stmt))
 
     # -- pieces -------------------------------------------------------------------------
     def _negative(self, symbol: A.AST, outside_vars: set[str], lit: A.AST) -> _Item:
@@ -538,7 +539,7 @@ def translate(statements: Sequence[A.AST], locate: Callable[[A.AST], str] | None
     *locate* names a statement's place (``file:line``) in problem messages; by default the
     parser's location (``<string>:line`` for text parsed from a string).
     """
-    where = locate or _where
+    where = locate or statement_place
     tr = Translation()
     counter = itertools.count()
     shown: set[Sig] = set()

@@ -11,7 +11,7 @@ from functools import cached_property
 import clingo
 
 from ..kb import KnowledgeBase
-from ..model import Case
+from ..case.model import Case
 from .build import ProofBuilder
 from .goals import ExplainError, parse_goal, variants, with_key
 from .proof import Proof

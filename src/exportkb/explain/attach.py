@@ -22,7 +22,7 @@ import pickle
 from typing import Any
 
 from ..kb import KnowledgeBase
-from ..model import Case
+from ..case.model import Case
 
 #: record each chunk in a forked child (bounded memory); False: in this process
 FORK = hasattr(os, "fork")

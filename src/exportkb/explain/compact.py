@@ -37,14 +37,15 @@ import clingo
 import clingo.ast as A
 
 from ..errors import SolveError
-from ..facts import case_facts
+from ..solve.residual import residual_for
+from ..case.facts import case_facts
 from ..kb import KnowledgeBase
-from ..model import Case, case_keys
+from ..case.model import Case, case_keys
 from .goals import ExplainError
-from .record import AGGEL, FACT, FIRED, RecordingProgram, _TOKEN_RE
+from .record import AGGEL, FACT, FIRED, RecordingProgram, TOKEN_RE
 from . import rawclingo
 from .terms import substitute_text
-from .why import _element_locals  # the order why.py zips aggregate locals with recorded values
+from .why import element_locals  # the order why.py zips aggregate locals with recorded values
 
 T = A.ASTType
 COMPACT_FORMAT = "compact-1"
@@ -170,7 +171,7 @@ class FastRule:
                 lits.append(("pos" if cl.positive else "neg", Template(cl.term, cl.ast.atom.symbol, names)))
             elif cl.kind == "aggregate":
                 lits.append(("agg", a))
-                local = _element_locals(cl.ast, names)
+                local = element_locals(cl.ast, names)
                 all_names = tuple(names) + tuple(local)
                 elements = []
                 for el in cl.ast.atom.elements:
@@ -744,7 +745,7 @@ def solve_read(ctl: clingo.Control) -> list[tuple[list[tuple[int, list[str]]], l
 
 def _read_text(text: str) -> tuple[list[tuple[int, list[str]]], list[str]]:
     fired, others = [], []
-    for tok in _TOKEN_RE.findall(text):
+    for tok in TOKEN_RE.findall(text):
         if tok.startswith(F) and tok[len(F)].isdigit():
             p = tok.find("(")
             if p < 0:
@@ -787,19 +788,19 @@ class CompactRecorder:
         proof = self._chunk([case], shown)[0]
         solver = self._solver
         if solver is None:
-            from ..solver import Solver
+            from ..solve.solver import Solver
             solver = self._solver = Solver(self.kb)
         return solver.to_determination(case, [clingo.parse_term(t) for t in shown]), proof
 
     _solver = None
 
     def _program_for(self, cases: Sequence[Case]) -> tuple[list[A.AST], list[clingo.Symbol]]:
-        """What to ground: for one case, the KB's per-case rule selection (exportkb.residual) when the
+        """What to ground: for one case, the KB's per-case rule selection (exportkb.solve.residual) when the
         KB has one, recorded; else the residual program without the rules that no input predicate of
         these cases can make fire (a chunk has them all)."""
         prog = self.program
         if len(cases) == 1:
-            res = getattr(self.kb, "residual", None)
+            res = residual_for(self.kb)
             if res is not None:
                 static, rules = res.select(cases[0], key="#0")
                 return prog.recorded(rules), static

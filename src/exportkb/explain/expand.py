@@ -17,7 +17,7 @@ from typing import Any
 import clingo
 
 from ..kb import KnowledgeBase
-from ..model import Case
+from ..case.model import Case
 from .build import ProofBuilder
 from .compact import COMPACT_FORMAT
 from .goals import ExplainError

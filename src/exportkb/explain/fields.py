@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import clingo
 
-from ..model import Case
+from ..case.model import Case
 
 # predicate -> (collection, field). collection: "" (top level), "items", "parties", "usage", "knowledge".
 INPUT_FIELDS: dict[str, tuple[str, str]] = {

@@ -15,7 +15,7 @@ import clingo
 
 from ..errors import ExportKBError
 from ..kb import KnowledgeBase
-from ..model import Case
+from ..case.model import Case
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 

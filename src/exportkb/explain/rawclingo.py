@@ -27,7 +27,7 @@ AVAILABLE = lib is not None and all(hasattr(lib, n) for n in _NEEDED)
 
 
 class FactAdder:
-    """Adds facts (clingo Symbols built by exportkb.facts) to a backend with two C calls each."""
+    """Adds facts (clingo Symbols built by exportkb.case.facts) to a backend with two C calls each."""
 
     def __init__(self, backend: Any):
         self.rep = backend._rep

@@ -13,7 +13,7 @@ grounded unchanged beside these rules, so the model is clingo's own answer;
 the recorded firings are the derivation steps proofs are built from. Nothing
 here decides truth in Python.
 
-Many cases share one grounding (as in :mod:`exportkb.solver`); every case
+Many cases share one grounding (as in :mod:`exportkb.solve.solver`); every case
 atom carries an internal case key first and is split back per case.
 """
 from __future__ import annotations
@@ -27,9 +27,9 @@ import clingo
 import clingo.ast as A
 
 from ..errors import SolveError
-from ..facts import case_facts
+from ..case.facts import case_facts
 from ..kb import KnowledgeBase, Rule
-from ..model import Case, case_keys
+from ..case.model import Case, case_keys
 from .terms import compile_term
 
 T = A.ASTType
@@ -108,7 +108,7 @@ class Firing:
         return dict(self.subst)
 
 
-_TOKEN_RE = re.compile(r'(?:[^\s"]|"(?:[^"\\]|\\.)*")+')
+TOKEN_RE = re.compile(r'(?:[^\s"]|"(?:[^"\\]|\\.)*")+')
 _FIRED_RE = re.compile(r'^__fired\((\d+),[^(,)]*(?:\("(#\d+)")?')
 
 
@@ -375,7 +375,7 @@ class Recorder:
         texts: list[list[str]] = [[] for _ in cases]
         fired: list[list[str]] = [[] for _ in cases]
         aggs: list[dict] = [{} for _ in cases]
-        for text in _TOKEN_RE.findall(models[0]):
+        for text in TOKEN_RE.findall(models[0]):
             if text.startswith("__"):
                 if text.startswith(FIRED + "("):
                     m = _FIRED_RE.match(text)

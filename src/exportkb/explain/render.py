@@ -8,9 +8,10 @@ below are the only prose in this module.
 from __future__ import annotations
 
 import json
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from .proof import Proof
+if TYPE_CHECKING:  # a type only: proof.py imports this module for Proof.render, so no run-time import back
+    from .proof import Proof
 
 # Connectives, by node kind and truth. {s} = the node's statement, {v} = its value.
 PHRASES = {

@@ -36,9 +36,9 @@ import clingo
 import clingo.ast as A
 import networkx as nx
 
-from ..facts import case_facts
+from ..case.facts import case_facts
 from ..kb import KnowledgeBase
-from ..model import Case
+from ..case.model import Case
 from .proof import Proof
 
 LEAF_REASONS = {"not_stated", "not_in_kb", "no_rule", "depth", "cycle", "no_match"}

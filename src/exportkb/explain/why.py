@@ -99,7 +99,7 @@ class Derivations:
         lit = info.body[a]
         out = []
         for terms, locals_ in sorted(self.model.agg_elements.get((f.index, a, gl), []), key=str):
-            local_names = [v for v in _element_locals(lit, info.global_vars)]
+            local_names = [v for v in element_locals(lit, info.global_vars)]
             s = dict(subst)
             s.update(zip(local_names, locals_.arguments))
             pos, neg = [], []
@@ -150,7 +150,9 @@ class Derivations:
                 self.best[h] = f
 
 
-def _element_locals(lit: A.AST, global_vars: tuple[str, ...]) -> list[str]:
+def element_locals(lit: A.AST, global_vars: tuple[str, ...]) -> list[str]:
+    """The local variables of an aggregate's elements, in the order recorded values are zipped with them
+    (shared with the compact proofs, which must zip them the same way)."""
     from .terms import variables
     out: dict[str, None] = {}
     for el in lit.atom.elements:

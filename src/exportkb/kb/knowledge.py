@@ -38,12 +38,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import clingo
 import clingo.ast
 
-from .errors import KBError
+from ..errors import KBError
 
 _BLOCK_RE = re.compile(r"^%!\s*(\w+)\s*:\s*(.*)$")
 _TEMPLATE_RE = re.compile(r"^%@\s*(\w+)\(([^)]*)\)\s*:\s*(.+)$")
@@ -76,13 +76,14 @@ REQUIRED_KEYS = ("id", "cite", "source", "reads")
 def default_kb_path() -> Path:
     """Where the shipped knowledge base is.
 
-    In an installed wheel `kb/` is package data (``exportkb/kb``); in a source
-    checkout or an editable install it is the repository's top-level `kb/`.
+    In an installed wheel the repository's `kb/` folder is package data at
+    ``exportkb/kb/rules`` (next to this Python package, not mixed with its modules);
+    in a source checkout or an editable install it is the repository's top-level `kb/`.
     """
-    packaged = Path(str(resources.files("exportkb"))) / "kb"
+    packaged = Path(str(resources.files("exportkb.kb"))) / "rules"
     if packaged.is_dir():
         return packaged
-    repo = Path(__file__).resolve().parents[2] / "kb"
+    repo = Path(__file__).resolve().parents[3] / "kb"
     if repo.is_dir():
         return repo
     raise KBError("cannot find the knowledge base (kb/): reinstall exportkb or pass --kb PATH")
@@ -177,7 +178,7 @@ class KnowledgeBase:
                 if block is None:
                     problems.append(f"{rel}:{line}: statement has no %! annotation block: {stmt}")
                     continue
-                head = _head_signature(stmt) if is_rule else ""
+                head = head_signature(stmt) if is_rule else ""
                 is_fact = is_rule and len(stmt.body) == 0
                 rules.append(Rule(
                     id=block.keys.get("id", ""), cite=block.keys.get("cite", ""),
@@ -203,7 +204,7 @@ class KnowledgeBase:
         for name, arity in wanted.items():
             for sa in ctl.symbolic_atoms.by_signature(name, arity):
                 if sa.is_fact:
-                    out[name].append(tuple(_py(a) for a in sa.symbol.arguments))
+                    out[name].append(tuple(python_value(a) for a in sa.symbol.arguments))
         for v in out.values():
             v.sort(key=repr)
         return out
@@ -239,31 +240,27 @@ class KnowledgeBase:
             out.setdefault(r.id, []).append(r)
         return out
 
-    @cached_property
-    def residual(self):
-        """This KB split for fast single-case solving: static part grounded once, residual rules per case.
+    def derived(self, name: str, build: Callable[["KnowledgeBase"], Any], after: int = 1) -> Any:
+        """A value a higher layer derives from this KB (e.g. the solver's residual split), kept with it.
 
-        An :class:`exportkb.residual.ResidualProgram`, built on first use and kept
-        with this object; None when the split does not apply to this KB (the
-        callers then solve the full program). See :mod:`exportkb.residual`.
+        Why here: such a value lives exactly as long as the KB it was computed from, and the
+        KB must not import the layers that compute it (see docs/architecture.md). ``build(kb)``
+        runs on the *after*-th request for *name*; before that (unless it is built already)
+        the answer is None — for work that only pays off in a warm process. The cache is
+        not a dataclass field, so :func:`dataclasses.replace` (reforms) never shares it.
         """
-        from .residual import residual_program  # imported late: residual imports the solver
-        return residual_program(self)
-
-    def residual_when_warm(self, after: int = 20):
-        """:attr:`residual` from the *after*-th request on, None before (unless it is already built).
-
-        Building the split costs ~0.3 s of CPU once and saves ~12 ms per case, so a
-        process that determines a handful of cases (``exportkb check case.yaml``) is
-        better off without it; a warm one (a service, a notebook, a test loop) gets it
-        after *after* cases, losing at most about twice the build's cost overall.
-        """
-        if "residual" not in self.__dict__:
-            asked = self.__dict__.get("_residual_asked", 0) + 1
-            self.__dict__["_residual_asked"] = asked
-            if asked < after:
+        cache = self.__dict__.setdefault("_derived", {})
+        if name not in cache:
+            asked = self.__dict__.setdefault("_derived_asked", {})
+            asked[name] = asked.get(name, 0) + 1
+            if asked[name] < after:
                 return None
-        return self.residual
+            cache[name] = build(self)
+        return cache[name]
+
+    def has_derived(self, name: str) -> bool:
+        """Whether :meth:`derived` has built *name* for this KB."""
+        return name in self.__dict__.get("_derived", {})
 
     def add_to(self, ctl: clingo.Control) -> None:
         """Add the parsed KB to a control object (no text parsing)."""
@@ -279,7 +276,12 @@ def _rel(f: Path, root: Path) -> str:
         return str(f)
 
 
-def _py(sym: clingo.Symbol):
+def python_value(sym: clingo.Symbol) -> int | str:
+    """A symbol as Python: a number as int, a string as its text, a constant as its name, else clingo's text.
+
+    The one reading of argument values shared by the KB's vocabulary, the solver's atom
+    reader and the named queries.
+    """
     if sym.type == clingo.SymbolType.Number:
         return sym.number
     if sym.type == clingo.SymbolType.String:
@@ -289,7 +291,8 @@ def _py(sym: clingo.Symbol):
     return str(sym)
 
 
-def _head_signature(stmt: clingo.ast.AST) -> str:
+def head_signature(stmt: clingo.ast.AST) -> str:
+    """``name/arity`` of a rule's head predicate; "" for constraints, choices and other heads."""
     head = stmt.head
     if head.ast_type == clingo.ast.ASTType.Literal and head.atom.ast_type == clingo.ast.ASTType.SymbolicAtom:
         term = head.atom.symbol

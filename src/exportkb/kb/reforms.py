@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -36,11 +36,9 @@ import clingo
 import clingo.ast
 import re
 
-from .errors import ExportKBError
-from .errors import CaseError
-from .kb import KnowledgeBase, Rule, _head_signature
-from .loader import parse_yaml
-from .solver import SolveOptions, Solver
+from ..case.loader import parse_yaml
+from ..errors import CaseError, ExportKBError
+from .knowledge import KnowledgeBase, Rule, head_signature
 
 FOREVER = 99991231
 _YAML_KEYS = {"title", "description", "cite", "params", "overlay", "neutralize"}
@@ -58,7 +56,7 @@ def default_queries_path() -> Path:
     packaged = Path(str(resources.files("exportkb"))) / "queries"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "queries"
+    return Path(__file__).resolve().parents[3] / "queries"
 
 
 def default_reforms_path() -> Path:
@@ -296,7 +294,7 @@ def _check_overlays(base: KnowledgeBase, new: KnowledgeBase, reforms: Sequence[R
                     continue
                 if s.ast_type != clingo.ast.ASTType.Rule:
                     raise ReformError(f"{path}:{s.location.begin.line}: only facts and rules may appear in a reform overlay: {s}")
-                head = _head_signature(s)
+                head = head_signature(s)
                 if not head:
                     raise ReformError(f"{path}:{s.location.begin.line}: {s}: a reform may not add constraints, choices "
                                       "or disjunctions (the KB stays stratified, one answer per case)")
@@ -339,19 +337,3 @@ def reform_names(global_names: Sequence[str], case_names: Sequence[str] | None) 
         if n not in out:
             out.append(n)
     return tuple(out)
-
-
-@dataclass
-class ReformCache:
-    """Applies each combination of reforms once per run (loading overlays re-parses the KB)."""
-
-    kb: KnowledgeBase
-    options: SolveOptions | None = None
-    folder: Path | None = None
-    _solvers: dict[tuple[str, ...], Solver] = field(default_factory=dict)
-
-    def solver(self, names: Sequence[str]) -> Solver:
-        key = tuple(names)
-        if key not in self._solvers:
-            self._solvers[key] = Solver(apply_reforms(self.kb, key, self.folder), self.options)
-        return self._solvers[key]

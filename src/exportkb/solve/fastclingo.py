@@ -16,7 +16,7 @@ compares both).
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 try:  # pragma: no branch
     from clingo._internal import _ffi as ffi  # type: ignore[attr-defined]
@@ -36,7 +36,8 @@ if AVAILABLE:
         lib.clingo_symbol_type_function
 
 
-def _fail(what: str) -> None:
+def fail(what: str) -> None:
+    """Raise clingo's last error message for a failed C call (*what* names the step)."""
     msg = ffi.string(lib.clingo_error_message()).decode(errors="replace") if lib.clingo_error_message() else ""
     raise RuntimeError(f"clingo: {what} failed: {msg}")
 
@@ -60,7 +61,7 @@ class FactWriter:
         rep = self._strings.get(text)
         if rep is None:
             if not lib.clingo_symbol_create_string(text.encode(), self._sym):
-                _fail("creating a string symbol")
+                fail("creating a string symbol")
             rep = self._strings[text] = self._sym[0]
         return rep
 
@@ -75,7 +76,7 @@ class FactWriter:
         rep = self._constants.get(name)
         if rep is None:
             if not lib.clingo_symbol_create_function(name.encode(), ffi.NULL, 0, True, self._sym):
-                _fail("creating a constant")
+                fail("creating a constant")
             rep = self._constants[name] = self._sym[0]
         return rep
 
@@ -93,11 +94,11 @@ class FactWriter:
                 cname = names[name] = name.encode()
             # cffi turns the list into a temporary C array (one C-level copy, no per-item calls)
             if not create(cname, [case, *args], len(args) + 1, True, sym):
-                _fail("creating a fact")
+                fail("creating a fact")
             if not add_atom(backend, sym, head):
-                _fail("adding an atom")
+                fail("adding an atom")
             if not rule(backend, False, head, 1, NULL, 0):
-                _fail("adding a fact")
+                fail("adding a fact")
 
         return add
 
@@ -117,7 +118,7 @@ class _Values(dict):
 class AtomReader:
     """Reads the shown atoms of models as ``(name, [argument values])`` without printing them.
 
-    Argument values are what :func:`exportkb.solver._py` gives: int for a number, str for a
+    Argument values are what :func:`exportkb.kb.python_value` gives: int for a number, str for a
     string or a constant, clingo's text for anything nested (``f(a)``, tuples). One reader per
     grounding: values are memoised by symbol, and symbols are only compared while the
     control that made them is alive.
@@ -137,22 +138,22 @@ class AtomReader:
         """The model's shown symbols (``Model.symbols(shown=True)``) as raw symbols."""
         show = lib.clingo_show_type_shown
         if not lib.clingo_model_symbols_size(model._rep, show, self._p_size):
-            _fail("reading the model size")
+            fail("reading the model size")
         n = self._p_size[0]
         arr = ffi.new("clingo_symbol_t[]", n)
         if not lib.clingo_model_symbols(model._rep, show, arr, n):
-            _fail("reading the model")
+            fail("reading the model")
         return ffi.unpack(arr, n)
 
     def text(self, rep: int) -> str:
         """The symbol as clingo prints it (``str(Symbol)``)."""
         if not lib.clingo_symbol_to_string_size(rep, self._p_size):
-            _fail("printing a symbol")
+            fail("printing a symbol")
         n = self._p_size[0]
         if n > self._text_cap:
             self._text, self._text_cap = ffi.new("char[]", n), n
         if not lib.clingo_symbol_to_string(rep, self._text, n):
-            _fail("printing a symbol")
+            fail("printing a symbol")
         return ffi.string(self._text, n).decode()
 
     def value(self, rep: int) -> Any:
@@ -200,3 +201,18 @@ class AtomReader:
             if name is None:
                 name = names[cname] = sys.intern(ffi.string(cname).decode())
             rows[i].append((name, args, text(rep) if texts else None))
+
+
+def add_raw_facts(backend: Any, reps: Iterable[int]) -> None:
+    """Add ground facts given as raw symbols (``Symbol._rep``) to a backend, through clingo's C functions.
+
+    The residual split adds the static atoms a case may use this way (thousands per case
+    would cost a wrapped call each through the public API).
+    """
+    ffi_, lib_ = ffi, lib
+    b, head, sym = backend._rep, ffi_.new("clingo_atom_t[1]"), ffi_.new("clingo_symbol_t*")
+    add_atom, rule, NULL = lib_.clingo_backend_add_atom, lib_.clingo_backend_rule, ffi_.NULL
+    for rep in reps:
+        sym[0] = rep
+        if not add_atom(b, sym, head) or not rule(b, False, head, 1, NULL, 0):
+            fail("adding a static fact")

@@ -9,18 +9,18 @@ and names the case when it is not so.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import clingo
 
-from .determination import Determination, ItemDetermination, Requirement, iso
-from .errors import SolveError
+from ..case.facts import case_facts, emit_facts
+from ..case.model import Case, case_keys
+from ..errors import SolveError
+from ..kb.knowledge import KnowledgeBase, python_value
 from . import fastclingo
-from .facts import case_facts, emit_facts
-from .kb import KnowledgeBase
-from .model import Case, case_keys
+from .atoms import parse_flat, parse_nested, split_atoms
+from .determination import Determination, ItemDetermination, Requirement, iso
 
 DEFAULT_CHUNK = 500
 
@@ -59,10 +59,10 @@ class Solver:
     # ------------------------------------------------------------------ public
     def determine(self, case: Case) -> Determination:
         # One case: the KB's static part is grounded once per KnowledgeBase and only the
-        # residual rules are grounded per case (exportkb.residual); anything the split does
+        # residual rules are grounded per case (exportkb.solve.residual); anything the split does
         # not cover (extra_program, unsupported KB, not exactly one answer set) takes the
         # full program, which also words the errors.
-        from .residual import solve_rows  # late: exportkb.residual imports this module
+        from .residual.run import solve_rows  # late: only a process that determines single cases loads the split
         rows = solve_rows(self, case)
         if rows is not None:
             return self._determination(case, rows)
@@ -90,7 +90,7 @@ class Solver:
         """A control holding the KB and the chunk's facts (as symbols, through the backend), grounded."""
         ctl = self._control()
         with ctl.backend() as backend:
-            if fast:  # the same facts, raw symbols straight into the backend (see exportkb.fastclingo)
+            if fast:  # the same facts, raw symbols straight into the backend (see exportkb.solve.fastclingo)
                 w = fastclingo.FactWriter(backend)
                 S, N, K, A = w.string, w.number, w.constant, w.adder
                 for case, key in zip(cases, keys):
@@ -102,9 +102,13 @@ class Solver:
         ctl.ground([("base", [])])
         return ctl
 
-    def _unique_model(self, ctl: clingo.Control, cases: Sequence[Case], keys: Sequence[str],
+    def unique_model(self, ctl: clingo.Control, cases: Sequence[Case], keys: Sequence[str],
                       read: Callable[[clingo.Model], T]) -> T:
-        """Solve; ``read`` the unique answer set (while it is valid), or blame the case that has none or two."""
+        """Solve; ``read`` the unique answer set (while it is valid), or blame the case that has none or two.
+
+        Public because the residual split (:mod:`exportkb.solve.residual.run`) grounds its own
+        control and hands it here, so both paths share one check, time limit and error message.
+        """
         ctl.configuration.solve.models = 2
         found: list[T] = []
         with ctl.solve(yield_=True, async_=True) as handle:
@@ -125,7 +129,7 @@ class Solver:
 
     def _solve_text(self, cases: Sequence[Case], keys: Sequence[str]) -> str:
         """Ground and solve a chunk; the unique answer set's shown atoms as clingo prints them."""
-        return self._unique_model(self._grounded(cases, keys, fast=False), cases, keys, str)
+        return self.unique_model(self._grounded(cases, keys, fast=False), cases, keys, str)
 
     def _solve_rows(self, cases: Sequence[Case], keys: Sequence[str],
                     texts: bool | None = None) -> list[list[tuple[str, list, str | None]]]:
@@ -142,10 +146,10 @@ class Solver:
             def read(model: clingo.Model) -> None:
                 reader.rows(model, index, rows, texts)
 
-            self._unique_model(self._grounded(cases, keys, fast=True), cases, keys, read)
+            self.unique_model(self._grounded(cases, keys, fast=True), cases, keys, read)
             return rows
-        for atom_text in _split_atoms(self._solve_text(cases, keys)):
-            name, args = _parse_flat(atom_text) or _parse_nested(atom_text)
+        for atom_text in split_atoms(self._solve_text(cases, keys)):
+            name, args = parse_flat(atom_text) or parse_nested(atom_text)
             if args and isinstance(args[0], str):
                 i = index.get(args[0])
                 if i is not None:
@@ -177,7 +181,7 @@ class Solver:
         rows = []
         for sym in atoms:
             text = str(sym)
-            parsed = _parse_flat(text) or (sym.name, [_py(a) for a in sym.arguments])
+            parsed = parse_flat(text) or (sym.name, [python_value(a) for a in sym.arguments])
             rows.append((parsed[0], parsed[1], text))
         return self._determination(case, rows)
 
@@ -251,13 +255,6 @@ class Solver:
         return det
 
 
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?[0-9]+|[a-z_][A-Za-z0-9_\']*|[(),]|\S')
-_UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
-
-
-_ATOM = re.compile(r'(?:"(?:[^"\\]|\\.)*"|[^\s"])+')
-
-
 _ISO: dict[int, str] = {}
 
 
@@ -281,58 +278,3 @@ def _put_figure(target: dict, name: str, value) -> None:
     if value not in values:
         values = sorted(values + [value], key=lambda v: (str(type(v)), v))
     target[name] = values if len(values) > 1 else values[0]
-
-
-def _split_atoms(model_text: str) -> list[str]:
-    """Split clingo's printed model (atoms separated by spaces) into atom texts; spaces inside strings stay."""
-    return _ATOM.findall(model_text)
-
-
-def _parse_flat(text: str) -> tuple[str, list] | None:
-    """Parse ``name(a1,...,an)`` whose arguments are strings, numbers or constants.
-
-    Returns None for anything else (nested terms), so the caller falls back to the
-    symbol API. Strings are unescaped as clingo escapes them (backslash, quote, newline).
-    """
-    toks = _TOKEN.findall(text)
-    if not toks:
-        return None
-    name = toks[0]
-    if len(toks) == 1:
-        return name, []
-    if toks[1] != "(" or toks[-1] != ")":
-        return None
-    args: list = []
-    expect_value = True
-    for tok in toks[2:-1]:
-        if expect_value:
-            if tok[0] == '"':
-                args.append(re.sub(r'\\\\|\\"|\\n', lambda m: _UNESCAPE[m.group(0)], tok[1:-1]))
-            elif tok[0] == "-" or tok[0].isdigit():
-                args.append(int(tok))
-            elif tok[0].isalpha() or tok[0] == "_":
-                args.append(tok)
-            else:
-                return None
-            expect_value = False
-        else:
-            if tok != ",":
-                return None
-            expect_value = True
-    return name, args
-
-
-def _parse_nested(text: str) -> tuple[str, list]:
-    """An atom with nested arguments, read by clingo (the slow path: rare)."""
-    sym = clingo.parse_term(text)
-    return sym.name, [_py(a) for a in sym.arguments]
-
-
-def _py(sym: clingo.Symbol):
-    if sym.type == clingo.SymbolType.Number:
-        return sym.number
-    if sym.type == clingo.SymbolType.String:
-        return sym.string
-    if sym.type == clingo.SymbolType.Function and not sym.arguments:
-        return sym.name
-    return str(sym)

@@ -32,7 +32,7 @@ from typing import Iterator
 import clingo.ast as A
 import networkx as nx
 
-from .kb import KnowledgeBase
+from ..kb import KnowledgeBase
 
 CHECKS = ("annotation", "undefined", "unused", "input", "stratification", "recursion", "param", "country",
           "template", "fragment")
@@ -355,7 +355,7 @@ def _templates(kb: KnowledgeBase, prog: Program) -> list[LintProblem]:
 
 def _fragment(kb: KnowledgeBase) -> list[LintProblem]:
     try:
-        from .engines import fragment_problems
+        from ..engines import fragment_problems
     except ImportError:  # the pyDatalog engine is optional; its absence is not a KB problem
         return []
     return [LintProblem("fragment", _where_of(p), _strip_where(p)) for p in fragment_problems(kb)]

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from .errors import ExportKBError
-from .loader import CASE_SUFFIXES, load_case
+from ..errors import ExportKBError
+from ..case.loader import CASE_SUFFIXES, load_case
 
 _STATE = pytest.StashKey["_Session"]()
 
@@ -44,19 +44,19 @@ class _Session:
     @property
     def kb(self):
         if self._kb is None:
-            from .kb import KnowledgeBase
+            from ..kb import KnowledgeBase
             self._kb = KnowledgeBase.load(self.config.getoption("exportkb_kb") or os.environ.get("EXPORTKB_KB") or None)
         return self._kb
 
     @property
     def runner(self):
         if self._runner is None:
-            from .suite import Runner
+            from .runner import Runner
             self._runner = Runner(self.kb, self.engine)
         return self._runner
 
     def wanted(self, path: Path) -> bool:
-        from .suite import is_case_file_name
+        from .runner import is_case_file_name
         if is_case_file_name(path.name):
             return True
         if path.suffix.lower() not in CASE_SUFFIXES:

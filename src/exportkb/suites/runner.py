@@ -1,7 +1,7 @@
 """Regression suites: load case files with `expect:`, solve them in batches, compare, report.
 
-One runner for the pytest plugin (:mod:`exportkb.pytest_plugin`) and for
-``exportkb test`` (:mod:`exportkb.cli_test`), so both read cases, apply
+One runner for the pytest plugin (:mod:`exportkb.suites.plugin`) and for
+``exportkb test`` (:mod:`exportkb.cli.test`), so both read cases, apply
 ``expect.as_of`` and ``reform:``, and print failures the same way.
 
 Cases are solved together — one :meth:`Solver.determine_many` per engine and
@@ -20,13 +20,13 @@ from typing import Iterable, Sequence
 
 import clingo
 
-from .determination import Determination
-from .errors import ExportKBError
+from ..solve.determination import Determination
+from ..errors import ExportKBError
 from .expect import Mismatch, compare
-from .kb import KnowledgeBase
-from .loader import CASE_SUFFIXES, iter_case_paths, load_case
-from .model import Case
-from .solver import Solver
+from ..kb import KnowledgeBase
+from ..case.loader import CASE_SUFFIXES, iter_case_paths, load_case
+from ..case.model import Case
+from ..solve.solver import Solver
 
 ENGINES = ("clingo", "pydatalog", "both")
 PROOF_DEPTH = 4  # levels of a proof printed under a failing case (the full proof: `exportkb explain`)
@@ -169,7 +169,7 @@ class Runner:
     def _kb_for(self, names: tuple[str, ...]) -> KnowledgeBase:
         if names not in self._kbs:
             try:
-                from .reforms import apply_reforms
+                from ..kb.reforms import apply_reforms
             except ImportError:  # pragma: no cover - depends on the installation
                 raise ExportKBError(f"reforms not available in this installation: cannot apply {', '.join(names)} "
                                     "(fix: remove `reform:` from the case or install an exportkb with reforms)") from None
@@ -223,7 +223,7 @@ class Runner:
         goals = _goals(self.kb, o, m)
         if goals and not o.case.reform:
             try:
-                from .explain import Explainer  # another module of this package; optional at run time
+                from ..explain import Explainer  # another module of this package; optional at run time
                 if self._explainer is None:
                     self._explainer = Explainer(self.kb)
                 ex = self._explainer.case(prepared(o.case))
@@ -238,7 +238,7 @@ class Runner:
 def _engine(name: str, kb: KnowledgeBase):
     if name == "clingo":
         return Solver(kb)
-    from .engines import PyDatalogEngine
+    from ..engines import PyDatalogEngine
     return PyDatalogEngine(kb)
 
 

@@ -1,4 +1,4 @@
-"""The `exportkb` command: a thin shell over the library API.
+"""The `exportkb` command group and its core commands (check, validate, kb, schema): a thin shell over the library API.
 
 Exit codes: 0 done; 1 a determination differs from the case's `expect:`;
 2 bad input (a message naming file, field and fix — never a traceback).
@@ -12,29 +12,26 @@ from pathlib import Path
 
 import click
 
-from .errors import ExportKBError
-from .expect import compare
-from .kb import KnowledgeBase
-from .loader import iter_case_paths, load_case
-from .model import Case
-from .solver import SolveOptions, Solver
+from ..errors import ExportKBError
+from ..solve.solver import SolveOptions, Solver
+from ..suites.expect import compare
+from .common import CONTEXT, get_kb, load_cases
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-#: Subcommands defined in their own modules, imported only when named (or listed by --help):
+#: Subcommands defined in their own modules of exportkb.cli, imported only when named (or listed by --help):
 #: `exportkb batch` then does not pay for rich tables, pandas, the test runner ... at start-up.
 _LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "batch": ("cli_batch", "batch"),
-    "counterfactual": ("cli_whatchange", "counterfactual"),
-    "explain-html": ("cli_whatchange", "explain_html"),
-    "explain": ("cli_explain", "explain"),
-    "verify": ("cli_explain", "verify"),
-    "verify-batch": ("cli_verify_batch", "verify_batch"),
-    "lint": ("cli_lint", "lint"),
-    "whatif": ("cli_whatif", "whatif"),
-    "compare": ("cli_whatif", "compare"),
-    "query": ("cli_whatif", "query"),
-    "test": ("cli_test", "test"),
+    "batch": ("batch", "batch"),
+    "counterfactual": ("whatchange", "counterfactual"),
+    "explain-html": ("whatchange", "explain_html"),
+    "explain": ("explain", "explain"),
+    "verify": ("explain", "verify"),
+    "verify-batch": ("verify_batch", "verify_batch"),
+    "lint": ("lint", "lint"),
+    "whatif": ("whatif", "whatif"),
+    "compare": ("whatif", "compare"),
+    "query": ("whatif", "query"),
+    "test": ("test", "test"),
 }
 
 
@@ -62,9 +59,9 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     """``--version``: reads the package metadata only when asked (it costs ~0.1 s of start-up)."""
     if not value or ctx.resilient_parsing:
         return
-    from . import _version
+    from ..version import package_version
 
-    click.echo(f"exportkb, version {_version()}")
+    click.echo(f"exportkb, version {package_version()}")
     ctx.exit()
 
 
@@ -91,29 +88,6 @@ def main(ctx: click.Context, kb_path: Path | None) -> None:
     ctx.obj = {"kb_path": kb_path}
 
 
-def get_kb(ctx: click.Context) -> KnowledgeBase:
-    obj = ctx.find_root().obj
-    if "kb" not in obj:
-        obj["kb"] = KnowledgeBase.load(obj.get("kb_path"))
-    return obj["kb"]
-
-
-def load_cases(kb: KnowledgeBase, paths: tuple[str, ...]) -> list[Case]:
-    """Load every case, collecting all errors before reporting (nothing half-done)."""
-    files = iter_case_paths(paths)
-    if not files:
-        raise ExportKBError("no case files found in " + ", ".join(paths) + " (fix: give .yaml/.yml/.json files or a folder of them)")
-    cases, errors = [], []
-    for f in files:
-        try:
-            cases.append(load_case(f, kb))
-        except ExportKBError as exc:
-            errors.append(str(exc))
-    if errors:
-        raise ExportKBError("\n".join(errors))
-    return cases
-
-
 @main.command(context_settings=CONTEXT)
 @click.argument("cases", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object per case (a list when several).")
@@ -134,7 +108,7 @@ def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, time_limit:
     from .render import print_determination
     console = Console()
     if any(c.reform for c in loaded):  # cases that name reforms are solved under them
-        from .whatif import determine
+        from ..analysis.whatif import determine
         dets = determine(loaded, kb, options=SolveOptions(time_limit=time_limit))
     else:
         dets = solver.determine_many(loaded)
@@ -196,7 +170,7 @@ def kb_cmd(ctx: click.Context, show_path: bool, as_json: bool) -> None:
 @click.pass_context
 def schema(ctx: click.Context) -> None:
     """Print the JSON Schema of the case format (generated from the models, with the KB's vocabularies)."""
-    from .schema import case_schema
+    from ..case.schema import case_schema
     click.echo(json.dumps(case_schema(get_kb(ctx)), indent=2))
 
 

@@ -1,0 +1,4 @@
+"""``python -m exportkb.cli``: the `exportkb` command."""
+from .app import main
+
+main()
