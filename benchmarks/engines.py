@@ -19,7 +19,7 @@ from pathlib import Path
 
 from exportkb import KnowledgeBase, Solver
 from exportkb.engines import PyDatalogEngine
-from exportkb.loader import load_case
+from exportkb.case.loader import load_case
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "tests" / "cases"

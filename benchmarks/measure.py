@@ -168,8 +168,8 @@ def write_facts(log: Path, facts: Path, kb: Any = None) -> int:
     """
     from exportkb import KnowledgeBase
     from exportkb.errors import CaseError
-    from exportkb.facts import case_facts
-    from exportkb.loader import case_from_data
+    from exportkb.case.facts import case_facts
+    from exportkb.case.loader import case_from_data
     kb = kb or KnowledgeBase.load()
     n = 0
     with log.open(encoding="utf-8") as src, facts.open("w", encoding="utf-8") as fh:

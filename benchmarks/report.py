@@ -92,7 +92,7 @@ def header(res: dict[str, Any]) -> list[str]:
          f"- command: `{cfg.get('command', 'python -m benchmarks.run')}`; sizes {cfg.get('sizes')}, with proofs "
          f"{cfg.get('proof_sizes')}; chunk {cfg.get('chunk') or 'the CLI default'}",
          "- bare clingo = `python -m clingo` (the pyclingo front-end of the same C++ library) on every "
-         "`kb/**/*.lp` and one facts file holding exactly the facts the library adds (`exportkb.facts.case_facts`, "
+         "`kb/**/*.lp` and one facts file holding exactly the facts the library adds (`exportkb.case.facts.case_facts`, "
          "one case key per case), all cases in one grounding, `-V0`, model printed to a file; writing the facts "
          "is not timed",
          "- `exportkb batch` rows = the CLI end to end on the generated JSONL log (start-up, reading, validation, "

@@ -1,4 +1,4 @@
-"""Scenarios per second of a what-if sweep (exportkb.whatif.sweep).
+"""Scenarios per second of a what-if sweep (exportkb.analysis.whatif.sweep).
 
 The grid: the WE-01 case (500 x 3A090.a to a German data-center company,
 tests/cases/aia/aia-we01-germany.yaml) over 100 destinations x 100 TPP values
@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 from exportkb import KnowledgeBase
-from exportkb import whatif
-from exportkb.loader import load_case
-from exportkb.solver import SolveOptions
+from exportkb.analysis import whatif
+from exportkb.case.loader import load_case
+from exportkb.solve.solver import SolveOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 

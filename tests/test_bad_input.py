@@ -22,8 +22,8 @@ from click.testing import CliRunner
 
 import exportkb.cli as cli
 from exportkb.errors import CaseError, ExportKBError
-from exportkb.loader import MAX_FILE_BYTES, case_from_data, load_case, parse_yaml
-from exportkb.suite import expected_error
+from exportkb.case.loader import MAX_FILE_BYTES, case_from_data, load_case, parse_yaml
+from exportkb.suites.runner import expected_error
 
 from .conftest import CASES, ROOT
 
@@ -42,7 +42,7 @@ def expected_fragments(path: Path) -> list[str]:
 @pytest.fixture
 def run_cli(kb, monkeypatch):
     """Invoke the CLI in-process with the session's parsed KB (parsing kb/ per call is slow)."""
-    monkeypatch.setattr(cli, "KnowledgeBase", SimpleNamespace(load=lambda path=None: kb))
+    monkeypatch.setattr(cli.common, "KnowledgeBase", SimpleNamespace(load=lambda path=None: kb))
     runner = CliRunner()
 
     def run(*args: str):

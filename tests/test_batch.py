@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import exportkb.cli as cli
 from exportkb.batch import CSV_COLUMNS, CSV_OUT_COLUMNS, Result, read_rows, run_batch
-from exportkb.loader import case_from_data, read_document
+from exportkb.case.loader import case_from_data, read_document
 
 from .conftest import CASES
 

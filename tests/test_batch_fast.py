@@ -1,7 +1,7 @@
 """The batch's fast paths give exactly what the slow, public-API paths give.
 
-* facts: :class:`exportkb.fastclingo.FactWriter` (raw symbols into the backend) adds the same
-  facts as :func:`exportkb.facts.case_facts` (clingo ``Symbol`` objects);
+* facts: :class:`exportkb.solve.fastclingo.FactWriter` (raw symbols into the backend) adds the same
+  facts as :func:`exportkb.case.facts.case_facts` (clingo ``Symbol`` objects);
 * shown atoms: :meth:`AtomReader.rows` reads the same (name, arguments, text) per case as
   printing the model and parsing its text (``_split_atoms`` + ``_parse_flat``);
 * determinations: equal, JSON and raw atoms, whichever path solved them;
@@ -18,11 +18,11 @@ from pathlib import Path
 import clingo
 import pytest
 
-from exportkb import fastclingo
+from exportkb.solve import fastclingo
 from exportkb.batch import Row, read_rows, run_batch
-from exportkb.facts import case_facts, emit_facts
-from exportkb.loader import load_case, read_document
-from exportkb.solver import SolveOptions, Solver
+from exportkb.case.facts import case_facts, emit_facts
+from exportkb.case.loader import load_case, read_document
+from exportkb.solve.solver import SolveOptions, Solver
 
 from .conftest import CASES
 

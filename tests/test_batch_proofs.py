@@ -9,7 +9,7 @@ from exportkb.batch import Row, run_batch
 from exportkb.explain import Proof
 from exportkb.explain.expand import expand
 from exportkb.explain.verify import verify
-from exportkb.loader import case_from_data, read_document
+from exportkb.case.loader import case_from_data, read_document
 
 from .conftest import CASES
 

@@ -7,10 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 from exportkb.cli import main
-from exportkb.counterfactual import (ChangeSpace, CounterfactualError, CounterfactualOptions, Counterfactuals,
-                                     parse_goal, set_path)
-from exportkb.facts import date_int
-from exportkb.loader import load_case
+from exportkb.analysis.counterfactual import (ChangeSpace, CounterfactualError, CounterfactualOptions, Counterfactuals,
+                                              parse_goal, set_path)
+from exportkb.case.facts import date_int
+from exportkb.case.loader import load_case
 
 from .conftest import CASES
 

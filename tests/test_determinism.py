@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from exportkb.loader import load_case
+from exportkb.case.loader import load_case
 
 from .conftest import CASES, ROOT
 
@@ -56,7 +56,7 @@ def test_repeated_solves_in_one_process_agree(kb, solver):
 def test_lists_in_the_json_do_not_follow_model_order(kb, solver):
     """clingo prints a model's atoms in grounding order, which differs between engines (found by
     tests/test_fuzz.py: notes came out in another order from pyDatalog). The JSON sorts them."""
-    from exportkb.loader import case_from_data
+    from exportkb.case.loader import case_from_data
     case = case_from_data({
         "case": "several-notes", "date": "2026-01-22", "from": "HK", "to": "DE",
         "items": [{"id": "i0", "kind": "model_weights", "training_operations": "1e24", "below_published_frontier": True},

@@ -13,7 +13,7 @@ import pytest
 
 from exportkb import KnowledgeBase
 from exportkb.engines import PyDatalogEngine, TranslationError, evaluate, fragment_problems, translate
-from exportkb.loader import load_case
+from exportkb.case.loader import load_case
 
 from .conftest import CASES
 

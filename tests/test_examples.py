@@ -1,8 +1,8 @@
 """The shipped examples are cases too: their `expect:` must hold (the README runs them)."""
 from __future__ import annotations
 
-from exportkb.expect import compare
-from exportkb.loader import iter_case_paths, load_case
+from exportkb.suites.expect import compare
+from exportkb.case.loader import iter_case_paths, load_case
 
 from .conftest import ROOT
 

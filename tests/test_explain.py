@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from exportkb.cli import main
 from exportkb.explain import Explainer, ExplainError, Proof, explain
 from exportkb.explain.fields import INPUT_FIELDS
-from exportkb.loader import load_case
+from exportkb.case.loader import load_case
 
 from .conftest import CASES
 

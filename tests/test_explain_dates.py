@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from exportkb.explain import explain
-from exportkb.loader import load_case
+from exportkb.case.loader import load_case
 
 from .conftest import ROOT
 

@@ -16,7 +16,7 @@ import os
 import pytest
 
 from exportkb.explain import Explainer
-from exportkb.loader import load_case
+from exportkb.case.loader import load_case
 
 from .conftest import CASES, ROOT
 

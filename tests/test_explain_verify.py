@@ -14,7 +14,7 @@ import pytest
 
 from exportkb.explain import Explainer, Proof
 from exportkb.explain.verify import Checker, verify_proof
-from exportkb.loader import load_case
+from exportkb.case.loader import load_case
 
 from .conftest import CASES
 

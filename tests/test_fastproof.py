@@ -12,11 +12,12 @@ import json
 
 import pytest
 
+from exportkb.case.loader import case_from_data, load_case
 from exportkb.explain import Explainer
 from exportkb.explain.compact import COMPACT_FORMAT, CompactRecorder, FastProgram, split_values, tuple_text
 from exportkb.explain.expand import expand
 from exportkb.explain.verify import Checker
-from exportkb.loader import case_from_data, load_case
+from exportkb.solve.residual import residual_for
 
 from .conftest import CASES
 from .test_explain_verify import SAMPLE
@@ -139,11 +140,11 @@ def test_single_case_fast_path_gives_the_solver_determination(kb, solver, record
 
 def test_compact_and_residual_agree_on_what_is_case_independent(kb):
     """Two analyses split kb/ into case-independent and case-dependent predicates (compact proofs read the
-    rules as text; exportkb.residual walks their AST). Both fast paths solve the static part once, so a
+    rules as text; exportkb.solve.residual walks their AST). Both fast paths solve the static part once, so a
     disagreement would make one of them treat a case-dependent predicate as fixed."""
     from exportkb.explain.compact import _static_signatures
 
-    residual = kb.residual
+    residual = residual_for(kb)
     assert residual is not None
     heads = {r.head for r in kb.rules if r.head}
     dependent = {f"{name}/{arity}" for name, arity in residual.case_dependent}

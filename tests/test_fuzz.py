@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exportkb.loader import case_from_data
+from exportkb.case.loader import case_from_data
 
 from .strategies import SETTINGS, case_dicts, examples
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from exportkb.cli import main
 from exportkb.explain import explain
 from exportkb.explain.html import cite_links, render_html
-from exportkb.loader import load_case
+from exportkb.case.loader import load_case
 
 from .conftest import CASES
 

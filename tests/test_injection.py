@@ -24,8 +24,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exportkb.errors import CaseError
-from exportkb.loader import case_from_data
-from exportkb.model import CASE_KEY_RE
+from exportkb.case.loader import case_from_data
+from exportkb.case.model import CASE_KEY_RE
 
 from .strategies import SETTINGS, case_dicts, examples, weird_text
 

@@ -14,8 +14,8 @@ import time
 import pytest
 
 from exportkb.errors import SolveError
-from exportkb.loader import load_case
-from exportkb.solver import SolveOptions, Solver
+from exportkb.case.loader import load_case
+from exportkb.solve.solver import SolveOptions, Solver
 
 from .conftest import CASES
 

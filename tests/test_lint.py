@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import exportkb.cli as cli
 from exportkb.kb import KnowledgeBase
-from exportkb.lint import CHECKS, dependency_graph, lint
+from exportkb.suites.lint import CHECKS, dependency_graph, lint
 
 from .conftest import ROOT
 
@@ -69,7 +69,7 @@ def test_dependency_graph_labels_negation(kb):
 
 
 def test_cli_lint(kb, monkeypatch):
-    monkeypatch.setattr(cli, "KnowledgeBase", SimpleNamespace(load=lambda path=None: kb))
+    monkeypatch.setattr(cli.common, "KnowledgeBase", SimpleNamespace(load=lambda path=None: kb))
     runner = CliRunner()
     bad = runner.invoke(cli.main, ["lint", "--kb", str(KB_BAD / "undefined"), "--no-fragment"])
     assert bad.exit_code == 1 and "[undefined] case_dat/2" in bad.stdout

@@ -1,7 +1,7 @@
 """YAML reading pitfalls that would silently change an answer."""
 from __future__ import annotations
 
-from exportkb.loader import case_from_data, parse_yaml
+from exportkb.case.loader import case_from_data, parse_yaml
 
 DOC = """
 case: yaml-pitfalls

@@ -11,7 +11,7 @@ from importlib.metadata import entry_points
 
 import pytest
 
-from exportkb.solver import Solver
+from exportkb.solve.solver import Solver
 
 pytest_plugins = ["pytester"]
 
@@ -48,7 +48,7 @@ def three_cases(pytester):
 
 
 def test_plugin_is_registered_by_entry_point():
-    assert any(ep.value == "exportkb.pytest_plugin" for ep in entry_points(group="pytest11"))
+    assert any(ep.value == "exportkb.suites.plugin" for ep in entry_points(group="pytest11"))
 
 
 def test_three_case_files_run_in_one_batch_and_the_wrong_one_fails_readably(three_cases, monkeypatch):

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 pd = pytest.importorskip("pandas")
 
 from exportkb.cli import main  # noqa: E402
-from exportkb.queries import QueryError, list_queries, load_query, run_query  # noqa: E402
+from exportkb.analysis.queries import QueryError, list_queries, load_query, run_query  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from exportkb.expect import compare
-from exportkb.loader import load_case
-from exportkb.whatif import determine
+from exportkb.suites.expect import compare
+from exportkb.case.loader import load_case
+from exportkb.analysis.whatif import determine
 
 from .conftest import CASES, ROOT
 

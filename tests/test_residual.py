@@ -1,4 +1,4 @@
-"""The residual program (exportkb.residual) gives exactly the full program's answers.
+"""The residual program (exportkb.solve.residual) gives exactly the full program's answers.
 
 `Solver.determine` solves one case with the KB's static part grounded once and
 only the case-dependent rules grounded per case, with the static atoms filtered
@@ -17,9 +17,9 @@ import pytest
 from benchmarks.generate import generate
 from exportkb import KnowledgeBase, Solver
 from exportkb.errors import SolveError
-from exportkb.loader import case_from_data, load_case
-from exportkb.residual import residual_program, shown_atoms
-from exportkb.suite import prepared
+from exportkb.case.loader import case_from_data, load_case
+from exportkb.solve.residual import residual_for, residual_program, residual_when_warm, shown_atoms
+from exportkb.suites.runner import prepared
 
 from .conftest import CASES
 
@@ -36,7 +36,7 @@ def _assert_same(kb: KnowledgeBase, cases: list) -> None:
     The full program solves the cases in one grounding (keys "#0", "#1", ...); the residual
     one case at a time with key "#0", as Solver.determine does (its rules specialised to it).
     """
-    res = kb.residual
+    res = residual_for(kb)
     assert res is not None
     full = Solver(kb).models(cases)
     for n, (case, atoms) in enumerate(zip(cases, full)):
@@ -57,7 +57,7 @@ def test_every_corpus_case_same_atoms_as_full_program(kb):
     assert any(by_reform.keys() - {()}), "the corpus has cases under reforms"
     for names, cases in by_reform.items():
         if names:
-            from exportkb.reforms import apply_reforms
+            from exportkb.kb.reforms import apply_reforms
             _assert_same(apply_reforms(kb, names), cases)
         else:
             _assert_same(kb, cases)
@@ -73,7 +73,7 @@ def test_generated_cases_same_atoms_as_full_program(kb, countries):
 @pytest.mark.parametrize("reform", ["3a090a-threshold-raised", "add-india-to-supp5a", "no-aia", "lpp-cap-doubled",
                                     "aia-certification-halved", "4e091-threshold-inclusive"])
 def test_reformed_kbs_same_atoms_as_full_program(kb, reform):
-    from exportkb.reforms import apply_reforms
+    from exportkb.kb.reforms import apply_reforms
     reformed = apply_reforms(kb, [reform])
     cases = [load_case(p, kb) for p in _corpus()[::6]]
     cases += [case_from_data(r, kb) for r in generate(60, seed=11)]
@@ -81,7 +81,7 @@ def test_reformed_kbs_same_atoms_as_full_program(kb, reform):
 
 
 def test_determine_equals_chunked_path(solver):
-    assert solver.kb.residual is not None  # built: determine takes the residual path from the first case
+    assert residual_for(solver.kb) is not None  # built: determine takes the residual path from the first case
     for path in _corpus()[::5]:
         case = load_case(path, solver.kb)
         single = solver.determine(case)
@@ -90,13 +90,13 @@ def test_determine_equals_chunked_path(solver):
 
 
 def test_split_puts_countries_in_static_part_and_filters_groups_by_case_countries(kb):
-    res = kb.residual
+    res = residual_for(kb)
     static_sigs = {(a.name, len(a.arguments)) for a in res.static_atoms}
     assert ("group_member_ear", 4) in static_sigs and ("param", 4) in static_sigs
     assert ("in_group", 3) in res.case_dependent and ("param_value", 3) in res.case_dependent
     assert ("group_member_ear", 4) not in res.case_dependent
     case = load_case(CASES / "aia" / "aia-we01-germany.yaml", kb)
-    from exportkb.facts import case_facts
+    from exportkb.case.facts import case_facts
     facts = case_facts(case, "#0")
     chosen = res.static_atoms_for(facts)
     groups = [a for a in chosen if a.name == "group_member_ear"]
@@ -110,7 +110,7 @@ def test_split_puts_countries_in_static_part_and_filters_groups_by_case_countrie
 
 
 def test_residual_rules_index_kb_rules(kb):
-    res = kb.residual
+    res = residual_for(kb)
     assert res.rules and all(i is not None for i, _ in res.rules)
     for i, stmt in res.rules:
         assert kb.rules[i].text == str(stmt)
@@ -132,7 +132,7 @@ def _kb_with(tmp_path: Path, text: str) -> KnowledgeBase:
 ], ids=["no-answer-set", "two-answer-sets"])
 def test_unstratified_kb_keeps_the_solver_message(tmp_path, kb, rules, message):
     bad = _kb_with(tmp_path, "".join(ANNOTATION.format(id=rid) + text + "\n" for rid, text in rules))
-    assert bad.residual is not None
+    assert residual_for(bad) is not None
     case = load_case(CASES / "aia" / "aia-we01-germany.yaml", kb)
     with pytest.raises(SolveError, match=message):
         Solver(bad).determine(case)
@@ -148,10 +148,10 @@ def test_unsupported_statements_fall_back_to_full_program(tmp_path, kb):
 
 def test_split_is_built_only_for_warm_processes(tmp_path):
     fresh = KnowledgeBase.load()
-    assert all(fresh.residual_when_warm(after=3) is None for _ in range(2))
-    assert "residual" not in fresh.__dict__  # not built for the first cases
-    assert fresh.residual_when_warm(after=3) is not None
-    assert fresh.residual_when_warm(after=3) is fresh.residual
+    assert all(residual_when_warm(fresh, after=3) is None for _ in range(2))
+    assert not fresh.has_derived("residual")  # not built for the first cases
+    assert residual_when_warm(fresh, after=3) is not None
+    assert residual_when_warm(fresh, after=3) is residual_for(fresh)
 
 
 def test_extra_program_falls_back_to_full_program(kb):

@@ -8,7 +8,7 @@ import pytest
 
 from exportkb.errors import CaseError
 from exportkb.explain import rules_fired
-from exportkb.loader import load_case
+from exportkb.case.loader import load_case
 
 from .conftest import CASES
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import clingo
 from hypothesis import given, settings, strategies as st
 
-from exportkb.solver import _parse_flat, _py
+from exportkb.kb import python_value
+from exportkb.solve.atoms import parse_flat
 
 texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
 args = st.one_of(texts.map(clingo.String), st.integers(-2**31, 2**31 - 1).map(clingo.Number),
@@ -15,13 +16,13 @@ args = st.one_of(texts.map(clingo.String), st.integers(-2**31, 2**31 - 1).map(cl
 @given(st.lists(args, min_size=1, max_size=5))
 def test_fast_reader_agrees_with_symbol_api(arguments):
     sym = clingo.Function("exception_available", arguments)
-    parsed = _parse_flat(str(sym))
+    parsed = parse_flat(str(sym))
     assert parsed is not None
     name, values = parsed
     assert name == sym.name
-    assert values == [_py(a) for a in sym.arguments]
+    assert values == [python_value(a) for a in sym.arguments]
 
 
 def test_nested_terms_fall_back():
     sym = clingo.Function("figure", [clingo.String("c"), clingo.Function("", [clingo.Number(1), clingo.Number(2)])])
-    assert _parse_flat(str(sym)) is None
+    assert parse_flat(str(sym)) is None

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from exportkb.cli import main
 from exportkb.errors import ExportKBError
-from exportkb.suite import KeywordExpression
+from exportkb.suites.runner import KeywordExpression
 
 GERMAN = {
     "date": "2025-06-01", "to": "DE",

@@ -15,7 +15,7 @@ import pytest
 from exportkb.explain import Explainer, Proof
 from exportkb.explain.verify import _FILTERS, Checker, expected_statement, verify_proof
 from exportkb.kb import TEMPLATE_FILTERS, TEMPLATE_PLACEHOLDER_RE, KnowledgeBase
-from exportkb.loader import load_case
+from exportkb.case.loader import load_case
 
 from .conftest import CASES
 

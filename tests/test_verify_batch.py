@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from exportkb.batch import Writer, read_rows, run_batch
 from exportkb.cli import main
-from exportkb.loader import read_document
+from exportkb.case.loader import read_document
 
 from .conftest import CASES
 

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 
 pd = pytest.importorskip("pandas")
 
-from exportkb import whatif  # noqa: E402
+from exportkb.analysis import whatif  # noqa: E402
 from exportkb.cli import main  # noqa: E402
 from exportkb.errors import CaseError, ExportKBError  # noqa: E402
-from exportkb.loader import case_from_data, load_case  # noqa: E402
-from exportkb.reforms import ReformError, apply_reforms, list_reforms, load_reform  # noqa: E402
-from exportkb.solver import Solver  # noqa: E402
+from exportkb.case.loader import case_from_data, load_case  # noqa: E402
+from exportkb.kb.reforms import ReformError, apply_reforms, list_reforms, load_reform  # noqa: E402
+from exportkb.solve.solver import Solver  # noqa: E402
 
 from .conftest import CASES  # noqa: E402
 
