@@ -228,15 +228,15 @@ def warm(reps: int, budget: float, work: Path, proof_fns: list[str]) -> dict[str
 
 
 CATEGORIES = [  # (label, functions whose cumulative time counts, outermost calls only; "file.py:name" pins the file)
-    ("reading the input", ("read_rows", "_read_jsonl", "_read_csv", "batch.py:_decode")),
+    ("reading the input", ("read_rows", "_read_jsonl", "_read_csv", "batch/engine.py:_decode")),
     ("validation (case_from_data)", ("case_from_data",)),
     ("building symbols (case facts + backend)", ("case_facts", "emit_facts")),
     ("adding the KB to a Control", ("add_to",)),
     ("grounding", ("ground",)),
     ("solving (clingo search + model)", ("solve", "wait", "resume")),
-    ("reading the model", ("_split_atoms", "_parse_flat", "_determination", "parse_term", "fastclingo.py:rows")),
+    ("reading the model", ("split_atoms", "parse_flat", "_determination", "parse_term", "fastclingo.py:rows")),
     ("result JSON (to_json, dumps, write)", ("to_json", "dumps", "write", "result_text", "write_result")),
-    ("KB load (parse kb/)", ("kb.py:load",)),
+    ("KB load (parse kb/)", ("kb/knowledge.py:load",)),
 ]
 
 

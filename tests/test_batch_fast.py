@@ -3,7 +3,7 @@
 * facts: :class:`exportkb.solve.fastclingo.FactWriter` (raw symbols into the backend) adds the same
   facts as :func:`exportkb.case.facts.case_facts` (clingo ``Symbol`` objects);
 * shown atoms: :meth:`AtomReader.rows` reads the same (name, arguments, text) per case as
-  printing the model and parsing its text (``_split_atoms`` + ``_parse_flat``);
+  printing the model and parsing its text (``split_atoms`` + ``parse_flat``, exportkb.solve.atoms);
 * determinations: equal, JSON and raw atoms, whichever path solved them;
 * worker processes: ``run_batch`` with 2 processes and small chunks gives the rows of 1 process;
 * the loader's skip of the NUL/surrogate scan for JSON without ``\\u`` escapes loses no error.

@@ -5,7 +5,7 @@ rename its case id, title, item ids and party ids to arbitrary text — the whol
 Unicode range and ASP syntax (``"``, ``\\``, ``).``, ``:-``, ``#include``, ``%``,
 ``*%``, newlines, RTL marks...) — and solve both in ONE grounding. Mapping the
 ids back, the determinations are identical. Ids reach clingo only as
-``clingo.String`` (src/exportkb/facts.py), so this checks the whole round trip:
+``clingo.String`` (src/exportkb/case/facts.py), so this checks the whole round trip:
 symbols in, the model text out, and the solver's parser of that text.
 
 NUL cannot be carried (clingo strings are C strings: "a\\0b" would become "a"),
