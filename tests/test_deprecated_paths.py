@@ -23,7 +23,7 @@ SHIMS = [
     ("exportkb.schema", "exportkb.case.schema", "case_schema"),
     ("exportkb.facts", "exportkb.case.facts", "case_facts"),
     ("exportkb.reforms", "exportkb.kb.reforms", "apply_reforms"),
-    ("exportkb.reforms", "exportkb.analysis.whatif", "ReformCache"),
+    ("exportkb.reforms", "exportkb.solve.laws", "ReformCache"),
     ("exportkb.determination", "exportkb.solve.determination", "Determination"),
     ("exportkb.solver", "exportkb.solve.solver", "Solver"),
     ("exportkb.solver", "exportkb.solve.atoms", "parse_flat"),

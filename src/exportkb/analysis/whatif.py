@@ -16,7 +16,6 @@ import copy
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..solve.determination import Determination, ItemDetermination
@@ -24,8 +23,9 @@ from ..errors import ExportKBError
 from ..kb import KnowledgeBase
 from ..case.loader import case_from_data
 from ..case.model import Case, Item, Knowledge, Party, Usage
-from ..kb.reforms import apply_reforms, reform_names
-from ..solve.solver import SolveOptions, Solver
+from ..kb.reforms import reform_names
+from ..solve.laws import ReformCache
+from ..solve.solver import SolveOptions
 
 SWEEP_CHUNK = 2000  # scenarios per grounding; see docs/whatif.md for the measurement
 ALL = "ALL"
@@ -41,21 +41,6 @@ _NESTED = {"usage_this_year": set(Usage.model_fields), "knowledge": set(Knowledg
 
 ProgressFn = Callable[[int, int], None]
 
-
-@dataclass
-class ReformCache:
-    """Applies each combination of reforms once per run (loading overlays re-parses the KB), with a Solver each."""
-
-    kb: KnowledgeBase
-    options: SolveOptions | None = None
-    folder: Path | None = None
-    _solvers: dict[tuple[str, ...], Solver] = field(default_factory=dict)
-
-    def solver(self, names: Sequence[str]) -> Solver:
-        key = tuple(names)
-        if key not in self._solvers:
-            self._solvers[key] = Solver(apply_reforms(self.kb, key, self.folder), self.options)
-        return self._solvers[key]
 
 
 def require_pandas():

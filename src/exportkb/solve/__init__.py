@@ -2,7 +2,8 @@
 
 :class:`Solver` grounds many cases per ``clingo.Control`` (:func:`chunked`), reads the
 unique answer set (:mod:`.atoms`, or :mod:`.fastclingo` straight from clingo's C API)
-into a :class:`Determination`; :mod:`.residual` makes one warm case cheap. Depends on
+into a :class:`Determination`; :mod:`.residual` makes one warm case cheap; :mod:`.laws`
+keeps a solver per combination of reforms. Depends on
 :mod:`exportkb.case` and :mod:`exportkb.kb` (docs/architecture.md).
 """
 from __future__ import annotations
