@@ -69,6 +69,38 @@ def _mentions_item(goal: str, item: str) -> bool:
     return item in [a.strip().strip('"') for a in inner.split(",")]
 
 
+#: A proof file larger than this is refused unread (the largest proof of tests/cases/ is under 1 MB).
+MAX_PROOF_BYTES = 64 * 1024 * 1024
+
+
+def check_regular_file(path: Path, what: str, limit: int, fix: str) -> int:
+    """Refuse, before opening it, anything but an existing regular file of at most *limit* bytes.
+
+    Why: a path read from input (a proof's ``case_source``) may name ``/dev/zero`` (reading never
+    ends: MemoryError), a FIFO (opening blocks until a writer comes), a directory or a huge file.
+    ``os.stat`` opens none of them. Returns the size. Raises ExportKBError (exit 2) naming *what*.
+    """
+    import os
+    import stat
+
+    from .errors import ExportKBError
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ExportKBError(f"{path}: {what}: no such file (fix: {fix})") from None
+    except OSError as exc:
+        raise ExportKBError(f"{path}: {what}: cannot be read ({exc.strerror}) (fix: {fix})") from None
+    if not stat.S_ISREG(st.st_mode):
+        sort = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a file")
+        raise ExportKBError(f"{path}: {what} is not a regular file ({sort}) (fix: {fix})")
+    if st.st_size > limit:
+        raise ExportKBError(f"{path}: {what} is {st.st_size:,} bytes; it may be at most {limit:,} (fix: {fix})")
+    return st.st_size
+
+
 @click.command(context_settings=CONTEXT)
 @click.argument("proof_file", metavar="PROOF.json", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--case", "case_file", help="The case file (default: the proof's case_source).")
@@ -77,34 +109,49 @@ def verify(ctx: click.Context, proof_file: Path, case_file: str | None) -> None:
     """Check a proof (from `explain --format json`) independently of the explainer.
 
     Recomputes the case's answer set, re-grounds every step's rule from kb/ and
-    checks bodies, failed conditions, leaves and acyclicity. Exit 0 if the proof
-    is valid, 1 if not (each problem printed), 2 for unreadable input.
+    checks bodies, failed conditions, leaves and acyclicity, and that every
+    citation, rule text, case-field reference, the goal, date and KB version are
+    the KB's and the case file's own. Exit 0 if the proof is valid, 1 if not
+    (each problem printed), 2 for unreadable input (not JSON, no proof, or a
+    case_source that is not a regular case file).
     """
     from .cli import get_kb, load_cases
     from .errors import ExportKBError
     from .explain.proof import Proof
-    from .explain.verify import verify_proof
+    from .explain.verify import Checker, document_problems
+    from .loader import MAX_FILE_BYTES
 
     kb = get_kb(ctx)
+    fix_proof = "pass the output of `exportkb explain --format json`"
+    check_regular_file(proof_file, "the proof file", MAX_PROOF_BYTES, fix_proof)
     try:
         data = json.loads(proof_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ExportKBError(f"{proof_file}: no such file (fix: check the path)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ExportKBError(f"{proof_file}: not JSON ({exc}) (fix: pass the output of `exportkb explain --format json`)") from None
+        raise ExportKBError(f"{proof_file}: not JSON ({exc}) (fix: {fix_proof})") from None
     items = data if isinstance(data, list) else [data]
+    if not items:
+        raise ExportKBError(f"{proof_file}: no proofs in the file (an empty list) (fix: {fix_proof})")
+    checkers: dict[str, Checker] = {}
     bad = 0
     for n, d in enumerate(items):
+        if not isinstance(d, dict):
+            raise ExportKBError(f"{proof_file}: proof #{n} is not a proof (a JSON {type(d).__name__}, not an object) "
+                                f"(fix: {fix_proof})")
         try:
             proof = Proof.from_json(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ExportKBError(f"{proof_file}: proof #{n} is not a proof of format 1 ({exc!s}) "
-                                "(fix: pass the output of `exportkb explain --format json`)") from None
+                                f"(fix: {fix_proof})") from None
         source = case_file or proof.case_source
         if not source:
             raise ExportKBError(f"{proof_file}: the proof does not name its case file (fix: pass --case CASE)")
-        case = load_cases(kb, (source,))[0]
-        problems = verify_proof(proof, kb, case)
+        if source not in checkers:
+            check_regular_file(Path(source), "the case file" if case_file else f"the case_source of {proof_file}",
+                               MAX_FILE_BYTES, "pass the case file the proof was made from with --case CASE")
+            checkers[source] = Checker(kb, load_cases(kb, (source,))[0])
+        problems = document_problems(d) + checkers[source].check(proof)
         if problems:
             bad += 1
             click.echo(f"INVALID {proof.kind} {proof.goal} (case {proof.case_id}): {len(problems)} problem(s)")

@@ -22,7 +22,17 @@ Checks
   * every step's English ``statement`` is its atom read through the predicate's
     ``%@`` template (re-rendered here, filters such as ``{X:upper}`` included, by
     code of its own), and every attempt's statement is its rule's ``reads`` — so
-    the sentence a reader trusts says what the checked atom says.
+    the sentence a reader trusts says what the checked atom says;
+  * what a reader trusts besides the sentence: every step's rule annotation
+    (``cite``, ``source``, ``reads``, ``file``, ``line``, ``text``) is the KB's own
+    for that rule id (for a kb_fact: for that fact), each step's ``display`` and
+    the proof's ``goal`` read its atom, each step's ``holds`` flag is its kind's,
+    each edge's role and ``literal`` are the rule's, and each case fact's field
+    provenance (path, file, line, stated) is what the case file gives;
+  * the proof's header: its kind, its ``holds`` flag (recomputed), its root's
+    kind, its date (the case's) and its KB version (the KB in use);
+  * the JSON document itself (:func:`document_problems`): node ids are unique and
+    every edge joins two nodes.
 
 What it does not check (see LIMITATIONS.md): that an attempt covers every
 partial binding of its rule's body, and that the canonical proof is the shortest.
@@ -37,11 +47,21 @@ import clingo.ast as A
 import networkx as nx
 
 from ..facts import case_facts
-from ..kb import KnowledgeBase
+from ..kb import KnowledgeBase, Rule
 from ..model import Case
+from .fields import FALLBACKS, INPUT_FIELDS
 from .proof import Proof
 
 LEAF_REASONS = {"not_stated", "not_in_kb", "no_rule", "depth", "cycle", "no_match"}
+#: The annotation keys a step's ``rule`` carries, each compared with the KB's own.
+RULE_KEYS = ("id", "cite", "source", "reads", "file", "line", "text")
+#: A step's ``holds`` flag is fixed by its kind (comparisons and aggregates are evaluated instead).
+KIND_HOLDS = {"derived": True, "case_fact": True, "kb_fact": True, "absent": False, "not_derived": False,
+              "attempt": False, "negation_fails": False}
+#: The role of an edge is fixed by the kind of the step it leaves.
+CHILD_ROLES = {"derived": {"body"}, "aggregate": {"element"}, "not_derived": {"attempt"}, "attempt": {"fails"},
+               "negation_fails": {"holds"}}
+_BARE_RE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 _STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"')
 _ANON_RE = re.compile(r"(?<![A-Za-z0-9_'])_(?![A-Za-z0-9_'])")
 
@@ -120,6 +140,125 @@ def expected_statement(kb: KnowledgeBase, atom: clingo.Symbol) -> str | None:
         tpl.text)
 
 
+def _atom_parts(atom_text: str) -> tuple[str, list]:
+    """Name and arguments of an atom or pattern: a clingo.Symbol per ground argument, else the AST
+    (a variable of a pattern). Parsed as a fact, so the text cannot be more than one atom."""
+    out: list[A.AST] = []
+    A.parse_string(f"{atom_text}.", out.append)
+    rules = [st for st in out if st.ast_type == A.ASTType.Rule]
+    if len(rules) != 1 or rules[0].body or rules[0].head.ast_type != A.ASTType.Literal:
+        raise ValueError(f"{atom_text!r} is not an atom")
+    head = rules[0].head.atom.symbol
+    if head.ast_type == A.ASTType.SymbolicTerm:
+        return head.symbol.name, list(head.symbol.arguments)
+    args: list = []
+    for a in head.arguments:
+        args.append(a.symbol if a.ast_type == A.ASTType.SymbolicTerm else a)
+    return head.name, args
+
+
+def _without_case(args: list, case_id: str) -> list:
+    if args and isinstance(args[0], clingo.Symbol) and args[0].type == clingo.SymbolType.String \
+            and args[0].string == case_id:
+        return args[1:]
+    return args
+
+
+def expected_display(atom_text: str, case_id: str) -> str:
+    """The atom as a user writes a goal (the proof's ``goal``, each step's ``display``): no case id,
+    ids bare where they are plain words, a pattern's unknowns as ``<X>`` (docs/explanations.md)."""
+    name, args = _atom_parts(atom_text)
+    out = []
+    for a in _without_case(args, case_id):
+        if isinstance(a, clingo.Symbol):
+            if a.type == clingo.SymbolType.String:
+                out.append(a.string if _BARE_RE.match(a.string) else '"' + a.string.replace('"', '\\"') + '"')
+            else:
+                out.append(str(a))
+        elif a.ast_type == A.ASTType.Variable:
+            out.append(f"<{a.name.lstrip('_')}>")
+        else:
+            out.append(str(a))
+    return f"{name}({', '.join(out)})" if out else name
+
+
+def _ident(sym: clingo.Symbol) -> str:
+    if sym.type == clingo.SymbolType.String:
+        return sym.string
+    if sym.type == clingo.SymbolType.Function and not sym.arguments:
+        return sym.name
+    return str(sym)
+
+
+def expected_field(case: Case, atom_text: str, file: str) -> dict | None:
+    """The case-file field an input atom comes from, as a proof must state it (None: not a case input).
+
+    Why re-implemented here: the explainer's ``fields.field_ref`` makes the provenance this checks;
+    only the predicate -> field table (``fields.INPUT_FIELDS``, data) is shared. A stated field has
+    its own line; an unstated one (a default) the line of the field its value falls back to
+    (``fields.FALLBACKS``), else of the nearest enclosing field the file states.
+    """
+    name, args = _atom_parts(atom_text)
+    where = INPUT_FIELDS.get(name)
+    if where is None:
+        return None
+    args = _without_case(args, case.case)
+    first = args[0] if args and isinstance(args[0], clingo.Symbol) else None
+    coll, fld = where
+    if coll == "":
+        path = fld
+    elif coll in ("usage", "knowledge"):
+        base = "usage_this_year" if coll == "usage" else "knowledge"
+        path = f"{base}.{_ident(first)}" if first is not None else f"{base}.*"
+    else:
+        ids = [it.id for it in case.items] if coll == "items" else [p.id for p in case.parties]
+        k = str(ids.index(_ident(first))) if first is not None and _ident(first) in ids else "*"
+        path = f"{coll}[{k}].{fld}"
+    line = case.line_of(path)
+    stated = line is not None
+    if not stated:
+        parent, _, last = path.rpartition(".")
+        line = next((case.line_of(f"{parent}.{alt}") for alt in FALLBACKS.get(last, ())
+                     if case.line_of(f"{parent}.{alt}") is not None), None)
+        enclosing = path
+        while line is None and "." in enclosing:
+            enclosing = enclosing.rpartition(".")[0]
+            line = case.line_of(enclosing)
+    return {"path": path, "file": file, "line": line, "stated": stated}
+
+
+def document_problems(data: dict) -> list[str]:
+    """What the JSON of a proof gets wrong before it is read into a graph (which would hide it):
+    duplicate node ids (a graph keeps the last node of an id), edges to or from no node."""
+    nodes, edges = data.get("nodes"), data.get("edges")
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        return ["the proof has no list of nodes and edges"]
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for nd in nodes:
+        nid = nd.get("id") if isinstance(nd, dict) else None
+        if not isinstance(nid, str):
+            problems.append(f"a node without a string id: {str(nd)[:80]}")
+            continue
+        seen[nid] = seen.get(nid, 0) + 1
+    for nid, k in seen.items():
+        if k > 1:
+            problems.append(f"{nid}: duplicate node id ({k} nodes have it; each step needs its own id)")
+    pairs: set[tuple] = set()
+    for e in edges:
+        if not isinstance(e, dict):
+            problems.append(f"an edge that is not an object: {str(e)[:80]}")
+            continue
+        u, v = e.get("from"), e.get("to")
+        for end in (u, v):
+            if end not in seen:
+                problems.append(f"edge {u} -> {v}: {end} is not a node of the proof")
+        if (u, v) in pairs:
+            problems.append(f"edge {u} -> {v}: given twice")
+        pairs.add((u, v))
+    return problems
+
+
 class Checker:
     """Verifies proofs of one case against a freshly computed answer set."""
 
@@ -129,6 +268,7 @@ class Checker:
         self.inputs = set(case_facts(case, case.case))
         self.model = self._answer_set()
         self._parsed: dict[tuple, A.AST | None] = {}
+        self._facts: dict[str, list[tuple[clingo.Symbol, Rule]]] = {}
         self._truth: dict[str, bool] = {}
         self._ctl: clingo.Control | None = None
         self._texts: dict[str, str | None] = {}
@@ -211,6 +351,7 @@ class Checker:
         root = g.nodes[proof.root]
         if root.get("atom") != proof.atom:
             problems.append(f"root {proof.root} is {root.get('atom')}, not the goal {proof.atom}")
+        problems.extend(self._header_problems(proof, root))
         for nid in g.nodes:
             n = g.nodes[nid]
             kind = n.get("kind")
@@ -220,9 +361,15 @@ class Checker:
                 problems.append(f"{nid}: unknown step kind {kind!r}")
             except (RuntimeError, KeyError, TypeError, ValueError) as exc:
                 problems.append(f"{nid}: malformed step ({type(exc).__name__}: {exc})")
+            for part in (self._statement_problems, self._annotation_problems):
+                try:
+                    problems.extend(part(nid, n))
+                except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+                    problems.append(f"{nid}: malformed step ({type(exc).__name__}: {exc})")
             try:
-                problems.extend(self._statement_problems(nid, n))
-            except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+                problems.extend(self._field_problems(proof, nid, n))
+                problems.extend(self._edge_problems(proof, nid, n))
+            except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
                 problems.append(f"{nid}: malformed step ({type(exc).__name__}: {exc})")
             if g.out_degree(nid) == 0 and kind == "derived":
                 problems.append(f"{nid}: leaf {n.get('atom')} is neither a case fact nor a KB fact")
@@ -230,6 +377,133 @@ class Checker:
                 problems.append(f"{nid}: {n.get('atom')} is a leaf without a reason it cannot be derived")
         problems.extend(self._evaluate(checks))
         return problems
+
+    def _header_problems(self, proof: Proof, root: dict) -> list[str]:
+        """The proof's kind, holds flag, goal, date and KB version, against the case and the KB in use."""
+        out: list[str] = []
+        if proof.kb_version != self.kb.version:
+            out.append(f"the proof was made with KB {proof.kb_version!r}, but the KB in use is {self.kb.version!r} "
+                       "(fix: verify with the kb/ that made the proof, or explain the case again)")
+        want_date = self.case.date.isoformat()
+        if proof.case_date != want_date:
+            out.append(f"the proof's case_date is {proof.case_date!r}, but case {self.case.case!r} is dated {want_date}")
+        if proof.kind not in ("why", "why_not"):
+            out.append(f"the proof's kind is {proof.kind!r}; expected 'why' or 'why_not'")
+            return out
+        try:
+            actual = clingo.parse_term(proof.atom) in self.model
+        except RuntimeError:
+            actual = None  # a pattern: not_derived checks it has no instance
+        want_holds = proof.kind == "why"
+        if proof.holds is not want_holds:
+            out.append(f"the proof's holds is {proof.holds!r}, but a {proof.kind} proof has holds {want_holds}")
+        if actual is not None and actual is not want_holds:
+            out.append(f"the proof's kind is {proof.kind!r}, but its goal {proof.atom} "
+                       f"{'holds' if actual else 'does not hold'} in the answer set")
+        want_root = ("derived", "case_fact", "kb_fact") if want_holds else ("not_derived",)
+        if root.get("kind") not in want_root:
+            out.append(f"the root of a {proof.kind} proof is a {root.get('kind')} step; expected {' or '.join(want_root)}")
+        try:
+            goal = expected_display(proof.atom, self.case.case)
+        except (RuntimeError, ValueError):
+            return out + [f"the proof's atom {proof.atom!r} is not an atom"]
+        if proof.goal != goal:
+            out.append(f"the proof's goal is {proof.goal!r}, but its atom {proof.atom} reads {goal!r}")
+        return out
+
+    def _kb_fact_rules(self, rule_id: str) -> list[tuple[clingo.Symbol, Rule]]:
+        """The facts of *rule_id* in kb/, each with its statement (facts sharing an id differ in line and text)."""
+        if rule_id not in self._facts:
+            out = []
+            for r in self.kb.rules_by_id.get(rule_id, []):
+                if r.is_fact:
+                    try:
+                        out.append((clingo.parse_term(r.text.rstrip().rstrip(".")), r))
+                    except RuntimeError:
+                        continue
+            self._facts[rule_id] = out
+        return self._facts[rule_id]
+
+    def _annotation_problems(self, nid: str, n: dict) -> list[str]:
+        """A step's holds flag, display and rule annotation are the ones its kind, atom and rule give."""
+        kind = n.get("kind")
+        out: list[str] = []
+        if kind in KIND_HOLDS and n.get("holds") is not KIND_HOLDS[kind]:
+            out.append(f"{nid}: holds is {n.get('holds')!r}, but a {kind} step has holds {KIND_HOLDS[kind]}")
+        r = n.get("rule")
+        if kind == "attempt":
+            if n.get("display") != (r or {}).get("id"):
+                out.append(f"{nid}: display {n.get('display')!r} is not the attempted rule's id {(r or {}).get('id')!r}")
+        elif "display" in n or kind in KIND_HOLDS:
+            want = expected_display(n["atom"], self.case.case)
+            if n.get("display") != want:
+                out.append(f"{nid}: display {n.get('display')!r} does not read {n['atom']} (expected {want!r})")
+        if kind not in ("derived", "attempt", "kb_fact"):
+            if r is not None:
+                out.append(f"{nid}: a {kind} step carries a rule annotation ({r.get('id') if isinstance(r, dict) else r!r}) "
+                           "it does not rest on")
+            return out
+        if not isinstance(r, dict):
+            return out + [f"{nid}: a {kind} step without its rule annotation"]
+        rid = r.get("id", "")
+        if kind == "kb_fact":
+            atom = self._atom(n)
+            rules = [rule for sym, rule in self._kb_fact_rules(rid) if sym == atom]
+        else:
+            rules = [rule for rule in self.kb.rules_by_id.get(rid, []) if not rule.is_fact]
+        if not rules:
+            return out  # the kind's own check reports that kb/ has no such rule or fact
+        best = min(rules, key=lambda rule: sum(r.get(k) != getattr(rule, k) for k in RULE_KEYS))
+        for k in RULE_KEYS:
+            if r.get(k) != getattr(best, k):
+                out.append(f"{nid}: rule {rid}: {k} is {r.get(k)!r}, but kb/ has {getattr(best, k)!r}")
+        extra = sorted(set(r) - set(RULE_KEYS))
+        if extra:
+            out.append(f"{nid}: rule {rid}: unknown annotation(s) {', '.join(extra)}")
+        return out
+
+    def _field_problems(self, proof: Proof, nid: str, n: dict) -> list[str]:
+        """A case fact's (or an unstated input's) field: the path, file, line and stated flag the case file gives."""
+        kind = n.get("kind")
+        got = n.get("field")
+        if kind == "case_fact" or (kind == "not_derived" and n.get("reason") == "not_stated"):
+            want = expected_field(self.case, n["atom"], proof.case_source)
+        else:
+            want = None
+        if want is None:
+            return [] if got is None else [f"{nid}: a {kind} step names a case field ({got!r}) it does not come from"]
+        if not isinstance(got, dict):
+            return [f"{nid}: {n['atom']} comes from case field {want['path']} (line {want['line']}), "
+                    "but the step names no field"]
+        out = [f"{nid}: field {k} is {got.get(k)!r}, but the case file gives {want[k]!r}"
+               + (f" (the proof's case_source)" if k == "file" else "")
+               for k in ("path", "file", "line", "stated") if got.get(k) != want[k] or type(got.get(k)) is not type(want[k])]
+        extra = sorted(set(got) - set(want))
+        if extra:
+            out.append(f"{nid}: field: unknown key(s) {', '.join(extra)}")
+        return out
+
+    def _edge_problems(self, proof: Proof, nid: str, n: dict) -> list[str]:
+        """Each edge leaving *nid* has its parent kind's role, and a ``literal`` that is the rule's own."""
+        kind = n.get("kind")
+        out: list[str] = []
+        roles = CHILD_ROLES.get(kind, set())
+        body = None
+        if kind in ("derived", "attempt"):
+            rule = self._rule_ast((n.get("rule") or {}).get("id", ""))
+            body = [str(lit) for lit in rule.body] if rule is not None else None
+        for _, v, d in proof.graph.out_edges(nid, data=True):
+            if d.get("role") not in roles:
+                out.append(f"{nid} -> {v}: role {d.get('role')!r}; a {kind} step's edges have role "
+                           f"{' or '.join(sorted(roles)) or '(none: it is a leaf)'}")
+            if "literal" not in d or body is None:
+                continue
+            i = d.get("order") if kind == "derived" else d.get("literal_index")
+            want = body[i] if isinstance(i, int) and 0 <= i < len(body) else None
+            if want is not None and d["literal"] != want:
+                out.append(f"{nid} -> {v}: literal {d['literal']!r}, but body literal {i} of "
+                           f"{(n.get('rule') or {}).get('id')} is {want!r}")
+        return out
 
     def _statement_problems(self, nid: str, n: dict) -> list[str]:
         """The step's English says what its atom (or, for an attempt, its rule) says."""
