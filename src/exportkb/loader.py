@@ -25,10 +25,10 @@ if TYPE_CHECKING:
 from .errors import CaseError, FieldProblem
 from .expect import check_expect_shape
 from .kb import KnowledgeBase
+from .exact import INT32_MAX, MAX_ITEMS, TPP_BOUND
 from .model import CASE_KEY_RE, Case, Item, Party
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-INT32_MAX = 2**31 - 1
 # Dates the solver accepts: YYYYMMDD must stay a plausible transaction date (the
 # rule dates from 2025; a year such as 0025 or 2205 is a typo, not a scenario).
 DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
@@ -346,6 +346,10 @@ def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
 
     seen: dict[str, int] = {}
     total_tpp = 0
+    item_over_bound = False  # TPP bounds: exportkb.exact (the KB's exact arithmetic relies on them)
+    if len(case.items) > MAX_ITEMS:
+        bad("items", len(case.items), f"{len(case.items):,} item lines; a case may have at most {MAX_ITEMS:,}",
+            "split the shipment into several cases")
     for i, item in enumerate(case.items):
         base = f"items[{i}]"
         if item.id in seen:
@@ -367,16 +371,19 @@ def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
                 bad(f"{base}.tpp", str(item.tpp), "TPP must be a whole number",
                     "round down to a whole number (every TPP threshold is a whole number, so rounding down never changes a >= test)")
             elif item.tpp > INT32_MAX:
-                bad(f"{base}.tpp", str(item.tpp), f"larger than {INT32_MAX:,}, the largest number the solver handles", "check the value")
+                bad(f"{base}.tpp", str(item.tpp), f"larger than {INT32_MAX:,}, the largest per-unit TPP the solver handles",
+                    "check the value; give the TPP of one unit (one IC or one computer) and the number of units in quantity")
             else:
                 total = int(item.tpp) * item.quantity
                 total_tpp += total
-                if total > INT32_MAX:
+                if total > TPP_BOUND:
+                    item_over_bound = True
                     bad(f"{base}.quantity", item.quantity,
-                        f"quantity x tpp = {total:,} exceeds {INT32_MAX:,}, the largest number the solver handles",
-                        "split the shipment into several cases")
+                        f"quantity x tpp = {total:,} exceeds {TPP_BOUND:,} (10^15), the largest TPP total the knowledge base computes exactly",
+                        "check the value, or split the shipment into several cases")
         if item.quantity > INT32_MAX:
-            bad(f"{base}.quantity", item.quantity, "too large", f"give at most {INT32_MAX:,}")
+            bad(f"{base}.quantity", item.quantity, "too large",
+                f"give at most {INT32_MAX:,} units per item line (split a larger line into several items)")
         if item.performance_density is not None:
             scaled = item.performance_density * 10000
             if scaled != scaled.to_integral_value():
@@ -415,12 +422,16 @@ def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
     if case.expect is not None:
         problems.extend(check_expect_shape(case.expect, [it.id for it in case.items], src,
                                            lambda path: _line(lines, path)))
+    if total_tpp > TPP_BOUND and not item_over_bound:
+        bad("items", f"{total_tpp:,} TPP",
+            f"the item lines add up to {total_tpp:,} TPP, beyond {TPP_BOUND:,} (10^15), the largest TPP total the knowledge base computes exactly",
+            "check the quantities, or split the shipment into several cases")
     for key, value in case.usage_this_year.model_dump().items():
-        if total_tpp > INT32_MAX:
-            break  # the shipment itself overflows and is reported at its item; one message is enough
-        if value > INT32_MAX or value + total_tpp > INT32_MAX:
+        if total_tpp > TPP_BOUND:
+            break  # the shipment itself is beyond the bound and is reported above; one message is enough
+        if value > TPP_BOUND or value + total_tpp > TPP_BOUND:
             bad(f"usage_this_year.{key}", value,
-                f"with this shipment ({total_tpp:,} TPP) exceeds {INT32_MAX:,}, the largest number the solver handles",
+                f"with this shipment ({total_tpp:,} TPP) exceeds {TPP_BOUND:,} (10^15), the largest TPP total the knowledge base computes exactly",
                 "check the value, or split the case")
     return problems
 

@@ -17,6 +17,7 @@ import clingo
 
 from .determination import Determination, ItemDetermination, Requirement, iso
 from .errors import SolveError
+from .exact import figure_value
 from . import fastclingo
 from .facts import case_facts, emit_facts
 from .kb import KnowledgeBase
@@ -204,9 +205,9 @@ class Solver:
                 dates[str(a[1])] = _iso(a[2])
             elif name == "figure":  # a figure with several values (e.g. one per party) keeps them all, sorted
                 if len(a) == 3:
-                    _put_figure(figures, str(a[1]), a[2])
+                    _put_figure(figures, str(a[1]), figure_value(a[2]))
                 else:
-                    _put_figure(figures.setdefault(str(a[1]), {}), str(a[2]), a[3])
+                    _put_figure(figures.setdefault(str(a[1]), {}), str(a[2]), figure_value(a[3]))
             elif name == "obligation":
                 items[a[1]].obligations.append(str(a[2]))
             elif name == "classified":
