@@ -783,3 +783,113 @@ def verify_proof(proof: Proof, kb: KnowledgeBase, case: Case, checker: Checker |
 
 
 verify = verify_proof
+
+
+# ------------------------------------------------------------- batch rows
+#: The answers of a batch row (``Determination.to_json``) that a determination proof backs, by predicate.
+ANSWER_PREDICATES = ("license_required", "license_requirement", "exception_available", "presumption_of_denial",
+                     "obligation", "red_flag", "case_obligation", "out_of_scope")
+
+
+def _answer_of_atom(atom: clingo.Symbol, case_id: str, kb: KnowledgeBase) -> tuple | None:
+    """The row answer an atom stands for, e.g. ``("exception_available", "gpus", "AIA")`` (None: not an answer)."""
+    if atom.name not in ANSWER_PREDICATES:
+        return None
+    args = list(atom.arguments)
+    if not args or args[0] != clingo.String(case_id):
+        return None
+    rest = [_ident(a) for a in args[1:]]
+    if atom.name == "exception_available" and len(rest) == 2:
+        return (atom.name, rest[0], kb.exception_names.get(rest[1], (rest[1].upper(),))[0])
+    if atom.name == "red_flag" and len(rest) == 1:
+        return (atom.name, rest[0].upper())
+    return (atom.name, *rest)
+
+
+def answers_of_row(row: dict) -> set[tuple]:
+    """What a batch row claims, as answers (the shape :func:`_answer_of_atom` gives an atom).
+
+    Raises TypeError/AttributeError/KeyError when the row is not a determination of the batch format.
+    """
+    out: set[tuple] = set()
+    for item, it in row["items"].items():
+        if it["license_required"] is True:
+            out.add(("license_required", item))
+        out.update(("license_requirement", item, r["id"]) for r in it["requirements"])
+        out.update(("exception_available", item, x) for x in it["exceptions_available"])
+        if it["presumption_of_denial"] is True:
+            out.add(("presumption_of_denial", item))
+        out.update(("obligation", item, o) for o in it["obligations"])
+    out.update(("red_flag", str(rf).upper()) for rf in row["red_flags"])
+    out.update(("case_obligation", o) for o in row["obligations"])
+    out.update(("out_of_scope", r) for r in row["out_of_scope"])
+    return out
+
+
+def describe_answer(answer: tuple) -> str:
+    """An answer as the row's field says it: ``items.gpus.exceptions_available includes 'AIA'``."""
+    name, *args = answer
+    if name in ("license_required", "presumption_of_denial"):
+        return f"items.{args[0]}.{name} is true"
+    if name == "license_requirement":
+        return f"items.{args[0]}.requirements includes {args[1]!r}"
+    if name in ("exception_available", "obligation"):
+        field = "exceptions_available" if name == "exception_available" else "obligations"
+        return f"items.{args[0]}.{field} includes {args[1]!r}"
+    field = {"red_flag": "red_flags", "case_obligation": "obligations", "out_of_scope": "out_of_scope"}[name]
+    return f"{field} includes {args[0]!r}"
+
+
+def row_answer_problems(row: dict, proofs: list[Proof], checker: Checker) -> list[str]:
+    """Every answer of a batch *row* has a proof among *proofs*, and holds in the checker's own
+    answer set; every proof and every determination of that answer set is an answer of the row.
+
+    Why: the checker proves each proof valid, but a row whose ``license_required`` was flipped, or
+    that gained an exception or lost its proofs, would still pass that check.
+    """
+    try:
+        claimed = answers_of_row(row)
+    except (TypeError, AttributeError, KeyError) as exc:
+        return [f"the row's answers are not a determination of the batch format ({type(exc).__name__}: {exc})"]
+    case_id, kb = checker.case.case, checker.kb
+    proved: dict[tuple, str] = {}
+    for p in proofs:
+        try:
+            a = _answer_of_atom(clingo.parse_term(p.atom), case_id, kb)
+        except RuntimeError:
+            a = None
+        if a is not None:
+            proved.setdefault(a, p.goal)
+    model = {a for a in (_answer_of_atom(s, case_id, kb) for s in checker.model) if a is not None}
+    out: list[str] = []
+    for a in sorted(claimed - set(proved)):
+        out.append(f"the row says {describe_answer(a)}, but no proof of the row concludes it")
+    for a in sorted(set(proved) - claimed):
+        out.append(f"the proof of {proved[a]} concludes {describe_answer(a)}, but the row does not say so")
+    for a in sorted(claimed - model):
+        out.append(f"the row says {describe_answer(a)}, but the recomputed answer set does not")
+    for a in sorted(model - claimed):
+        out.append(f"the recomputed answer set gives {describe_answer(a)}, but the row does not say so")
+    return out
+
+
+def field_differences(got: object, want: object, path: str = "") -> list[str]:
+    """Where *got* (a row, as read) differs from *want* (as recomputed), one line per field path."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        out: list[str] = []
+        for k in want:
+            sub = f"{path}.{k}" if path else str(k)
+            if k not in got:
+                out.append(f"{sub}: missing from the row (recomputed: {json_text(want[k])})")
+            else:
+                out.extend(field_differences(got[k], want[k], sub))
+        return out
+    if got != want or type(got) is not type(want):
+        return [f"{path}: the row says {json_text(got)}, recomputed {json_text(want)}"]
+    return []
+
+
+def json_text(value: object) -> str:
+    import json
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 200 else text[:200] + "…"
