@@ -98,8 +98,11 @@ def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms
     """
     from .cli import get_kb
     from .loader import load_case
+    from .outputs import check_output, frame_csv, write_text_atomic
     from . import whatif as w
 
+    if csv_path:  # refused before any work: the input itself, a link, a missing directory
+        check_output(csv_path, "--csv", inputs=[case_file])
     kb = get_kb(ctx)
     case = load_case(case_file, kb)
     axes = dict(parse_vary(v) for v in varies)
@@ -112,7 +115,7 @@ def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms
         df = w.sweep(case, kb, axes=axes, reforms=reforms, move_parties=not fixed_parties,
                      chunk_size=chunk_size or w.SWEEP_CHUNK, progress=lambda done, total: bar.update(task, completed=done))
     if csv_path:
-        df.to_csv(csv_path, index=False)
+        write_text_atomic(csv_path, frame_csv(df), "--csv")  # cells neutralised; temp file + rename
         err.print(f"{len(df)} rows written to {csv_path}")
     if as_json:
         click.echo(json.dumps(_records(df), indent=2, ensure_ascii=False))
@@ -149,14 +152,18 @@ def compare(ctx: click.Context, cases: tuple[str, ...], reforms: tuple[str, ...]
       exportkb compare tests/cases/lpp --reform lpp-cap-doubled --proofs 1
     """
     from .cli import get_kb, load_cases
+    from .loader import CASE_SUFFIXES
+    from .outputs import check_output, frame_csv, write_text_atomic
     from . import whatif as w
 
+    if csv_path:
+        check_output(csv_path, "--csv", inputs=[Path(c) for c in cases], input_suffixes=CASE_SUFFIXES)
     kb = get_kb(ctx)
     loaded = load_cases(kb, cases)
     parsed_dates = [_date(d) for d in dates]
     result = w.compare(loaded, kb, reform=list(reforms), as_of_dates=parsed_dates, explain=not no_rules)
     if csv_path:
-        w.comparisons_frame(result).to_csv(csv_path, index=False)
+        write_text_atomic(csv_path, frame_csv(w.comparisons_frame(result)), "--csv")
     if as_json:
         click.echo(json.dumps([c.to_json() for c in result], indent=2, ensure_ascii=False, default=str))
         return
@@ -245,7 +252,9 @@ def query(ctx: click.Context, name: str | None, list_: bool, params: tuple[str, 
     q = load_query(name, None)
     df = run_query(q, kb, given, reforms=reforms)
     if fmt == "csv":
-        click.echo(df.to_csv(index=False), nl=False)
+        from .outputs import frame_csv
+
+        click.echo(frame_csv(df), nl=False)
     elif fmt == "json":
         click.echo(json.dumps(_records(df), indent=2, ensure_ascii=False))
     else:

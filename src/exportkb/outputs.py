@@ -351,3 +351,12 @@ def neutralise_csv_text(text: str, lineterminator: str = "\n") -> str:
     for row in csv.reader(io.StringIO(text, newline="")):
         w.writerow(row)
     return out.getvalue()
+
+
+def frame_csv(df: Any) -> str:
+    """A pandas DataFrame as CSV text (no index), dangerous cells neutralised.
+
+    pandas writes the cells (its own formatting of numbers, NaN, lists ...); only the cells a
+    spreadsheet would run as formulas change, so a frame without them gives ``to_csv``'s bytes.
+    """
+    return neutralise_csv_text(df.to_csv(index=False, lineterminator=os.linesep), lineterminator=os.linesep)
