@@ -38,7 +38,19 @@ def proofs() -> dict[str, dict]:
     assert why.exit_code == 0, why.output
     why_not = _cli("explain", CASE, "--why-not", "exception_available(gpus, lpp)", "--format", "json")
     assert why_not.exit_code == 0, why_not.output
-    return {"why": json.loads(why.output), "why_not": json.loads(why_not.output)}
+    # AIA is not available (the UAE is not a Tier 1 country): a deeper why-not, with a pattern step
+    why_not_aia = _cli("explain", CASE, "--why-not", "exception_available(gpus, aia)", "--format", "json")
+    assert why_not_aia.exit_code == 0, why_not_aia.output
+    return {"why": json.loads(why.output), "why_not": json.loads(why_not.output),
+            "why_not_aia": json.loads(why_not_aia.output)}
+
+
+def _pattern(d: dict) -> dict:
+    return _node(d, lambda n: n.get("pattern") is True)
+
+
+def _comparison(d: dict) -> dict:
+    return _node(d, lambda n: n["kind"] == "comparison")
 
 
 def _verify(tmp_path: Path, data: Any):
@@ -139,6 +151,11 @@ FORGERIES = {
     "field stated": ("why", _set_field("stated", False), ["stated"]),
     "field removed": ("why", lambda d: (_case_fact(d).pop("field"), _case_fact_id(d))[1], ["field"]),
     "duplicate node id": ("why", _duplicate_id, ["duplicate"]),
+    "pattern statement": ("why_not_aia", _set(_pattern, "statement", "the UAE is a Tier 1 country."), ["statement"]),
+    "pattern flag": ("why_not_aia", _set(_pattern, "pattern", False), ["pattern"]),
+    "derived statement": ("why", _set(_derived, "statement", "no license is required."), ["statement"]),
+    "comparison atom": ("why_not", _set(_comparison, "atom", "1 <= 2"), ["1 <= 2"]),
+    "unknown attribute": ("why", _set(_derived, "note", "approved by counsel"), ["note"]),
     "edge literal": ("why", _edge_literal, ["literal", "worldwide_b"]),
 }
 

@@ -62,6 +62,9 @@ KIND_HOLDS = {"derived": True, "case_fact": True, "kb_fact": True, "absent": Fal
 CHILD_ROLES = {"derived": {"body"}, "aggregate": {"element"}, "not_derived": {"attempt"}, "attempt": {"fails"},
                "negation_fails": {"holds"}}
 _BARE_RE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
+#: The attributes a step may carry (proof.schema.json, ``$defs/node``; "id" is the graph's node key).
+NODE_KEYS = frozenset({"kind", "holds", "atom", "display", "statement", "rule", "substitution", "level", "field",
+                       "value", "pattern", "reason", "expanded"})
 _STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"')
 _ANON_RE = re.compile(r"(?<![A-Za-z0-9_'])_(?![A-Za-z0-9_'])")
 
@@ -129,15 +132,27 @@ def _shown(var: str, flt: str | None, value: clingo.Symbol) -> str:
     return str(value)
 
 
-def expected_statement(kb: KnowledgeBase, atom: clingo.Symbol) -> str | None:
-    """The sentence the template of *atom*'s predicate gives for it (None: no template)."""
-    tpl = kb.templates.get(f"{atom.name}/{len(atom.arguments)}")
+def expected_statement(kb: KnowledgeBase, atom: clingo.Symbol | tuple[str, list]) -> str | None:
+    """The sentence the template of *atom*'s predicate gives for it (None: no template).
+
+    *atom* may be a pattern, as (name, arguments) from ``_atom_parts``: an unknown argument
+    (a variable) reads ``<X>``.
+    """
+    name, args = (atom.name, list(atom.arguments)) if isinstance(atom, clingo.Symbol) else atom
+    tpl = kb.templates.get(f"{name}/{len(args)}")
     if tpl is None:
         return None
-    values = dict(zip(tpl.args, atom.arguments))
-    return _PLACEHOLDER_RE.sub(
-        lambda m: _shown(m.group(1), m.group(2), values[m.group(1)]) if m.group(1) in values else m.group(0),
-        tpl.text)
+    values = dict(zip(tpl.args, args))
+
+    def fill(m: re.Match) -> str:
+        var, flt = m.group(1), m.group(2)
+        if var not in values:
+            return m.group(0)
+        value = values[var]
+        if not isinstance(value, clingo.Symbol):
+            return f"<{value.name.lstrip('_')}>" if value.ast_type == A.ASTType.Variable else str(value)
+        return _shown(var, flt, value)
+    return _PLACEHOLDER_RE.sub(fill, tpl.text)
 
 
 def _atom_parts(atom_text: str) -> tuple[str, list]:
@@ -428,6 +443,20 @@ class Checker:
         """A step's holds flag, display and rule annotation are the ones its kind, atom and rule give."""
         kind = n.get("kind")
         out: list[str] = []
+        extra = sorted(set(n) - NODE_KEYS)
+        if extra:
+            out.append(f"{nid}: unknown attribute(s) {', '.join(extra)} (proof.schema.json lists a step's attributes)")
+        if kind in ("comparison", "aggregate") and n.get("atom", n.get("value")) != n.get("value"):
+            out.append(f"{nid}: atom {n.get('atom')!r} is not the condition's value {n.get('value')!r}")
+        if kind == "not_derived":
+            try:
+                clingo.parse_term(n["atom"])
+                ground = True
+            except RuntimeError:
+                ground = False
+            if n.get("pattern") is not (not ground):
+                out.append(f"{nid}: pattern is {n.get('pattern')!r}, but {n['atom']} is "
+                           f"{'ground' if ground else 'a pattern (it has unknowns)'}")
         if kind in KIND_HOLDS and n.get("holds") is not KIND_HOLDS[kind]:
             out.append(f"{nid}: holds is {n.get('holds')!r}, but a {kind} step has holds {KIND_HOLDS[kind]}")
         r = n.get("rule")
@@ -514,14 +543,18 @@ class Checker:
             rid = (n.get("rule") or {}).get("id", "")
             reads = {r.reads for r in self.kb.rules_by_id.get(rid, []) if not r.is_fact}
             return [] if not reads or said in reads else [f"{nid}: statement {said!r} is not what rule {rid} reads"]
-        if "atom" not in n or n.get("pattern") or n.get("kind") in ("comparison", "aggregate"):
+        if "atom" not in n or n.get("kind") in ("comparison", "aggregate"):
             return []
         atom = n["atom"]
         if atom not in self._sentences:  # proofs of one case share most atoms
-            self._sentences[atom] = expected_statement(self.kb, self._atom(n))
+            parts = _atom_parts(atom) if n.get("pattern") else self._atom(n)
+            want = expected_statement(self.kb, parts)
+            self._sentences[atom] = want if want is not None else expected_display(atom, self.case.case)
         want = self._sentences[atom]
-        if want is not None and said != want:
-            return [f"{nid}: statement {said!r} does not read {n['atom']} (its template gives {want!r})"]
+        if said != want:
+            how = "its template gives" if f"{_signature(atom)[0]}/{_signature(atom)[1]}" in self.kb.templates \
+                else "it has no template, so the statement is the atom as displayed:"
+            return [f"{nid}: statement {said!r} does not read {n['atom']} ({how} {want!r})"]
         return []
 
     def _atom(self, n: dict) -> clingo.Symbol:
