@@ -284,6 +284,10 @@ class Checker:
         self.model = self._answer_set()
         self._parsed: dict[tuple, A.AST | None] = {}
         self._facts: dict[str, list[tuple[clingo.Symbol, Rule]]] = {}
+        self._displays: dict[str, str] = {}
+        self._fields: dict[tuple[str, str], dict | None] = {}
+        self._grounds: dict[str, bool] = {}
+        self._bodies: dict[str, list[str] | None] = {}
         self._truth: dict[str, bool] = {}
         self._ctl: clingo.Control | None = None
         self._texts: dict[str, str | None] = {}
@@ -426,6 +430,11 @@ class Checker:
             out.append(f"the proof's goal is {proof.goal!r}, but its atom {proof.atom} reads {goal!r}")
         return out
 
+    def _display(self, atom_text: str) -> str:
+        if atom_text not in self._displays:  # proofs of one case share most atoms
+            self._displays[atom_text] = expected_display(atom_text, self.case.case)
+        return self._displays[atom_text]
+
     def _kb_fact_rules(self, rule_id: str) -> list[tuple[clingo.Symbol, Rule]]:
         """The facts of *rule_id* in kb/, each with its statement (facts sharing an id differ in line and text)."""
         if rule_id not in self._facts:
@@ -449,11 +458,14 @@ class Checker:
         if kind in ("comparison", "aggregate") and n.get("atom", n.get("value")) != n.get("value"):
             out.append(f"{nid}: atom {n.get('atom')!r} is not the condition's value {n.get('value')!r}")
         if kind == "not_derived":
-            try:
-                clingo.parse_term(n["atom"])
-                ground = True
-            except RuntimeError:
-                ground = False
+            ground = self._grounds.get(n["atom"])
+            if ground is None:
+                try:
+                    clingo.parse_term(n["atom"])
+                    ground = True
+                except RuntimeError:
+                    ground = False
+                self._grounds[n["atom"]] = ground
             if n.get("pattern") is not (not ground):
                 out.append(f"{nid}: pattern is {n.get('pattern')!r}, but {n['atom']} is "
                            f"{'ground' if ground else 'a pattern (it has unknowns)'}")
@@ -464,7 +476,7 @@ class Checker:
             if n.get("display") != (r or {}).get("id"):
                 out.append(f"{nid}: display {n.get('display')!r} is not the attempted rule's id {(r or {}).get('id')!r}")
         elif "display" in n or kind in KIND_HOLDS:
-            want = expected_display(n["atom"], self.case.case)
+            want = self._display(n["atom"])
             if n.get("display") != want:
                 out.append(f"{nid}: display {n.get('display')!r} does not read {n['atom']} (expected {want!r})")
         if kind not in ("derived", "attempt", "kb_fact"):
@@ -496,7 +508,10 @@ class Checker:
         kind = n.get("kind")
         got = n.get("field")
         if kind == "case_fact" or (kind == "not_derived" and n.get("reason") == "not_stated"):
-            want = expected_field(self.case, n["atom"], proof.case_source)
+            key = (n["atom"], proof.case_source)
+            if key not in self._fields:  # proofs of one case share their case facts
+                self._fields[key] = expected_field(self.case, n["atom"], proof.case_source)
+            want = self._fields[key]
         else:
             want = None
         if want is None:
@@ -519,8 +534,11 @@ class Checker:
         roles = CHILD_ROLES.get(kind, set())
         body = None
         if kind in ("derived", "attempt"):
-            rule = self._rule_ast((n.get("rule") or {}).get("id", ""))
-            body = [str(lit) for lit in rule.body] if rule is not None else None
+            rid = (n.get("rule") or {}).get("id", "")
+            if rid not in self._bodies:
+                rule = self._rule_ast(rid)
+                self._bodies[rid] = [str(lit) for lit in rule.body] if rule is not None else None
+            body = self._bodies[rid]
         for _, v, d in proof.graph.out_edges(nid, data=True):
             if d.get("role") not in roles:
                 out.append(f"{nid} -> {v}: role {d.get('role')!r}; a {kind} step's edges have role "
@@ -549,7 +567,7 @@ class Checker:
         if atom not in self._sentences:  # proofs of one case share most atoms
             parts = _atom_parts(atom) if n.get("pattern") else self._atom(n)
             want = expected_statement(self.kb, parts)
-            self._sentences[atom] = want if want is not None else expected_display(atom, self.case.case)
+            self._sentences[atom] = want if want is not None else self._display(atom)
         want = self._sentences[atom]
         if said != want:
             how = "its template gives" if f"{_signature(atom)[0]}/{_signature(atom)[1]}" in self.kb.templates \
