@@ -361,16 +361,25 @@ def test_file_that_raises_oserror_in_a_folder_is_one_error_row(tmp_path, monkeyp
 
 
 def test_an_unexpected_exception_in_one_case_costs_only_that_row(tmp_path, log, monkeypatch):
-    """Whatever a row's failure (here: validation raising a non-CaseError), it is that row's error."""
-    real = batch_mod.case_from_data
-
-    def case_from_data(data, kb, **kwargs):
-        if isinstance(data, dict) and data.get("case") == target:
-            raise OverflowError("cannot convert a huge value")
-        return real(data, kb, **kwargs)
+    """Whatever a case's failure (here: the solver raising a non-ExportKBError for one case), it is
+    that row's error: the chunk is re-solved case by case and the other rows are unaffected."""
+    from exportkb.solver import Solver
 
     target = json.loads(log.read_text(encoding="utf-8").splitlines()[4])["case"]
-    monkeypatch.setattr(batch_mod, "case_from_data", case_from_data)
+    real_many, real_one = Solver.determine_many, Solver.determine
+
+    def determine_many(self, cases, *args, **kwargs):
+        if any(c.case == target for c in cases):
+            raise OverflowError("cannot convert a huge value")
+        return real_many(self, cases, *args, **kwargs)
+
+    def determine(self, case, *args, **kwargs):
+        if case.case == target:
+            raise OverflowError("cannot convert a huge value")
+        return real_one(self, case, *args, **kwargs)
+
+    monkeypatch.setattr(Solver, "determine_many", determine_many)
+    monkeypatch.setattr(Solver, "determine", determine)
     got = []
     summary = batch_mod.run_batch(batch_mod.read_rows(log), chunk=8, on_result=got.append)
     assert [r.line for r in got] == list(range(1, 25))

@@ -70,8 +70,9 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
         return consoles[0]
 
     caught: list[int] = []
+    outputs = SafeOutputs()
     try:
-        with _signals_interrupt(caught), SafeOutputs() as outputs:
+        with _signals_interrupt(caught), outputs:
             summary = _run(outputs, rows, out_path, errors_path, fmt, kb_path, jobs, chunk, time_limit, proofs,
                            quiet, console)
             if caught:  # an interrupt that a library swallowed still means the run is incomplete
@@ -79,8 +80,13 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
             outputs.commit()
     except Interrupted as exc:
         name = signal.Signals(exc.signum).name
-        kept = f"; {out_path} is unchanged" if out_path is not None else ""
-        click.echo(f"interrupted ({name}): stopped, no output file written{kept}", err=True)
+        if outputs.committed:  # the signal came while the finished outputs were being renamed
+            kept = f"after the run had finished: {out_path} is complete"
+        elif out_path is not None:
+            kept = f"no output file written; {out_path} is unchanged"
+        else:
+            kept = "the results on standard output are incomplete"
+        click.echo(f"interrupted ({name}): stopped, {kept}", err=True)
         sys.exit(128 + exc.signum)
     except RunFailed as exc:
         click.echo(f"error: {exc}", err=True)

@@ -33,6 +33,7 @@ import errno
 import io
 import os
 import re
+import signal
 from pathlib import Path
 from typing import IO, Any, Iterable, Sequence
 
@@ -247,6 +248,7 @@ class SafeOutputs:
     def __init__(self) -> None:
         self.files: list[AtomicFile] = []
         self.locks: list[OutputLock] = []
+        self.committed = False
 
     def add(self, path: Path, option: str) -> AtomicFile:
         """Lock ``path`` and prepare its temporary file (call :func:`check_output` first)."""
@@ -259,9 +261,19 @@ class SafeOutputs:
         return f
 
     def commit(self) -> None:
-        for f in self.files:
-            f.commit()
-        self.files = []
+        """Rename every output into place. SIGINT and SIGTERM wait until all are renamed (where the
+        platform can block signals), so an interrupt never leaves some outputs new and some old."""
+        block = getattr(signal, "pthread_sigmask", None)
+        stop = {signal.SIGINT, signal.SIGTERM}
+        old = block(signal.SIG_BLOCK, stop) if block else None
+        try:
+            for f in self.files:
+                f.commit()
+            self.files = []
+            self.committed = True
+        finally:
+            if block:
+                block(signal.SIG_SETMASK, old)
 
     def close(self) -> None:
         for f in self.files:
