@@ -511,9 +511,13 @@ def _worker_main(conn: Any, init_args: tuple) -> None:
             return
         number, wire = task
         try:
-            conn.send((number, _solve_chunk_in_worker(wire), None))
+            reply = (number, _solve_chunk_in_worker(wire), None)
         except Exception as exc:  # the whole chunk failed (rows are isolated, so not a row's fault)
-            conn.send((number, None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+            reply = (number, None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+        try:
+            conn.send(reply)
+        except OSError:  # the parent is gone (killed): nobody to answer, exit quietly
+            return
 
 
 class _Worker:
