@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterable, Iterator
 from .errors import CaseError, ExportKBError
 from .expect import compare
 from .kb import KnowledgeBase
-from .loader import CASE_SUFFIXES, case_from_data, read_document
+from .loader import CASE_SUFFIXES, check_utf8_line, decode_json_row, read_document, ready_from_data
 from .model import Case
 from .outputs import CsvOut, RunFailed
 from .solver import SolveOptions, Solver, chunked
@@ -81,15 +81,10 @@ class Row:
 
     def _decode(self) -> None:
         raw, self.raw = self.raw, None
-        try:
-            self._data = json.loads(raw, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            self._error = f"{self.source}: invalid JSON: {exc.msg} (fix: one JSON object per line)"
-        except RecursionError:
-            self._error = (f"{self.source}: invalid JSON: nested too deeply to read "
-                           f"(fix: a case is a few levels deep; see docs/case-format.md)")
-        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-            self._error = f"{self.source}: invalid JSON: {exc} (fix: give numbers of at most a few dozen digits)"
+        try:  # strict: non-UTF-8 bytes, a key given twice, over-long numbers, deep nesting refused
+            self._data = decode_json_row(raw, self.source)
+        except CaseError as exc:
+            self._error = str(exc)
         except Exception as exc:  # never let one line stop the batch
             self._error = row_error(self.source, exc)
 
@@ -209,7 +204,9 @@ def read_rows(path: Path) -> Iterator[Row]:
     if suffix not in (".jsonl", ".ndjson", ".csv"):
         raise ExportKBError(f"{path}: unknown input type '{suffix}' (fix: use .jsonl, .csv, or a folder of .yaml/.json case files)")
     try:
-        fh = path.open(encoding="utf-8", errors="replace", newline="" if suffix == ".csv" else None)
+        # surrogateescape, then checked per line (loader.check_utf8_line): a byte that is not UTF-8 is that
+        # row's error with its line number, never a silent U+FFFD that changes an id
+        fh = path.open(encoding="utf-8", errors="surrogateescape", newline="" if suffix == ".csv" else None)
     except OSError as exc:
         raise ExportKBError(f"{path}: cannot read: {exc.strerror} (fix: check the file's permissions)") from None
     if suffix == ".csv":
@@ -272,6 +269,7 @@ def _read_csv(path: Path, fh: io.TextIOBase) -> Iterator[Row]:
         fieldnames = reader.fieldnames or []
     except csv.Error as exc:
         raise ExportKBError(f"{path}:1: the header row cannot be read: {exc} (fix: one row of column names)") from None
+    check_utf8_line(",".join(fieldnames), f"{path}:1")  # the header: the whole file is unusable
     unknown = [c for c in fieldnames if c not in CSV_COLUMNS]
     if unknown:
         raise ExportKBError(f"{path}: unknown CSV column(s) {', '.join(unknown)} "
@@ -300,7 +298,10 @@ def _csv_records(path: Path, fh: io.TextIOBase, reader: csv.DictReader, width: i
                           source=f"{path}:{n}")
                 continue
             try:
+                check_utf8_line("".join(v for v in row.values() if isinstance(v, str)), f"{path}:{n}")
                 yield Row(n, csv_row_to_case(row, n), source=f"{path}:{n}")
+            except CaseError as exc:
+                yield Row(n, error=str(exc), source=f"{path}:{n}")
             except Exception as exc:
                 yield Row(n, error=row_error(f"{path}:{n}", exc), source=f"{path}:{n}")
 
@@ -387,27 +388,38 @@ def _solve_chunk(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str
     results: list[Result | None] = [None] * len(rows)
     pending: list[tuple[int, Case, dict]] = []
     good = []
+    reformed: dict[int, tuple[str, ...]] = {}  # row index -> the reforms of its `reform:` list
+    laws = _laws(box, solver)
     for idx, row in enumerate(rows):
         source = row.source or f"line {row.line}"
         try:
             error = row.error
             if error is None:
-                good.append((idx, case_from_data(row.data, kb, source=source, text_checked=row.plain_text)))
+                r = ready_from_data(row.data, kb, source=source, text_checked=row.plain_text, laws=laws)
+                good.append((idx, r.case))  # re-dated to expect.as_of; under its reform: law (r.reforms)
+                if r.reforms:
+                    reformed[idx] = r.reforms
                 continue
         except Exception as exc:  # CaseError, or anything else one row can cause: that row's error
             error = row_error(source, exc)
         results[idx] = Result(row.line, error=error)
     outs: list[tuple[int, dict]] = []
     if good:
-        try:
-            dets: list[Any] = list(solver.determine_many([c for _, c in good]))
-        except Exception:  # isolate: solve one by one to find the culprit
-            dets = []
-            for idx, case in good:
-                try:
-                    dets.append(solver.determine(case))
-                except Exception as exc1:
-                    dets.append(exc1)
+        dets: list[Any] = [None] * len(good)
+        groups: dict[tuple[str, ...], list[int]] = {}  # rows under the same law share one grounding
+        for k, (idx, _) in enumerate(good):
+            groups.setdefault(reformed.get(idx, ()), []).append(k)
+        for names, ks in groups.items():
+            slv = laws.solver(names) if names else solver
+            try:
+                for k, det in zip(ks, slv.determine_many([good[k][1] for k in ks])):
+                    dets[k] = det
+            except Exception:  # isolate: solve one by one to find the culprit
+                for k in ks:
+                    try:
+                        dets[k] = slv.determine(good[k][1])
+                    except Exception as exc1:
+                        dets[k] = exc1
         for (idx, case), det in zip(good, dets):
             source = rows[idx].source or f"line {rows[idx].line}"
             try:
@@ -426,24 +438,39 @@ def _solve_chunk(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str
     if pending:
         from .explain.attach import attach_proofs  # proofs are built only when asked
 
-        try:
-            attach_proofs(kb, box, [(case, out) for _, case, out in pending])
-        except Exception:  # isolate: one case's proof must not cost the chunk its proofs
-            failed = set()
-            for idx, case, out in pending:
-                out.pop("proofs", None)
-                try:
-                    attach_proofs(kb, box, [(case, out)])
-                except Exception as exc:
-                    failed.add(idx)
-                    source = rows[idx].source or f"line {rows[idx].line}"
-                    results[idx] = Result(rows[idx].line, error=row_error(source, exc))
-            outs = [(idx, out) for idx, out in outs if idx not in failed]
+        by_law: dict[tuple[str, ...], list[tuple[int, Case, dict]]] = {}  # proofs on the law each row was solved under
+        for entry in pending:
+            by_law.setdefault(reformed.get(entry[0], ()), []).append(entry)
+        failed = set()
+        for names, group in by_law.items():
+            law, law_box = (laws.kb_for(names), box.setdefault(("law", names), {})) if names else (kb, box)
+            try:
+                attach_proofs(law, law_box, [(case, out) for _, case, out in group])
+            except Exception:  # isolate: one case's proof must not cost the chunk its proofs
+                for idx, case, out in group:
+                    out.pop("proofs", None)
+                    try:
+                        attach_proofs(law, law_box, [(case, out)])
+                    except Exception as exc:
+                        failed.add(idx)
+                        source = rows[idx].source or f"line {rows[idx].line}"
+                        results[idx] = Result(rows[idx].line, error=row_error(source, exc))
+        outs = [(idx, out) for idx, out in outs if idx not in failed]
     for idx, out in outs:
         summary.add(out)
         results[idx] = Result(rows[idx].line, out if keep_dicts else None, text=result_text(out))
     summary.errors = len(rows) - len(outs)
     return results, summary  # type: ignore[return-value]
+
+
+def _laws(box: dict, solver: Solver):
+    """The chunk's reform cache (kept in the worker's box): each combination of reforms named by rows'
+    `reform:` lists is applied once per process, solved with the batch solver's options."""
+    if "_laws" not in box:
+        from .reforms import ReformCache
+
+        box["_laws"] = ReformCache(solver.kb, solver.options)
+    return box["_laws"]
 
 
 def run_batch(rows: Iterable[Row], *, kb_path: str | None = None, jobs: int = 1, chunk: int | None = None,

@@ -15,7 +15,7 @@ import click
 from .errors import ExportKBError
 from .expect import compare
 from .kb import KnowledgeBase
-from .loader import iter_case_paths, load_case
+from .loader import ReadyCase, iter_case_paths, load_case, ready
 from .model import Case
 from .solver import SolveOptions, Solver
 
@@ -114,6 +114,25 @@ def load_cases(kb: KnowledgeBase, paths: tuple[str, ...]) -> list[Case]:
     return cases
 
 
+def ready_cases(kb: KnowledgeBase, paths: tuple[str, ...]) -> list[ReadyCase]:
+    """Load every case the one way every command reads a case file (:func:`exportkb.loader.ready`:
+    ``expect.as_of`` applied, the case's ``reform:`` resolved), collecting all errors first."""
+    cases = load_cases(kb, paths)
+    laws = None
+    if any(c.reform for c in cases):
+        from .reforms import ReformCache  # only when a case names reforms (imports the what-if layer)
+        laws = ReformCache(kb)
+    out, errors = [], []
+    for c in cases:
+        try:
+            out.append(ready(c, kb, laws))
+        except ExportKBError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise ExportKBError("\n".join(errors))
+    return out
+
+
 @main.command(context_settings=CONTEXT)
 @click.argument("cases", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object per case (a list when several).")
@@ -125,19 +144,22 @@ def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, time_limit:
     Exit 1 if any determination differs from what the case expects.
     """
     kb = get_kb(ctx)
-    loaded = load_cases(kb, cases)
-    solver = Solver(kb, SolveOptions(time_limit=time_limit))
+    readied = ready_cases(kb, cases)
+    loaded = [r.case for r in readied]
     failed = False
     out = []
     from rich.console import Console
 
     from .render import print_determination
     console = Console()
-    if any(c.reform for c in loaded):  # cases that name reforms are solved under them
-        from .whatif import determine
-        dets = determine(loaded, kb, options=SolveOptions(time_limit=time_limit))
-    else:
-        dets = solver.determine_many(loaded)
+    dets: list = [None] * len(readied)
+    groups: dict[tuple[str, ...], list[int]] = {}  # cases under the same law share one grounding
+    for i, r in enumerate(readied):
+        groups.setdefault(r.reforms, []).append(i)
+    for idx in groups.values():
+        solver = Solver(readied[idx[0]].kb, SolveOptions(time_limit=time_limit))
+        for i, det in zip(idx, solver.determine_many([loaded[i] for i in idx])):
+            dets[i] = det
     for case, det in zip(loaded, dets):
         mism = compare(case.expect, det) if case.expect else None
         failed |= bool(mism)

@@ -35,15 +35,19 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
       exportkb explain CASE --why-not LPP --item gpus
       exportkb explain CASE --why "exception_available(gpus, aia)" --format json > proof.json
     """
-    from .cli import get_kb, load_cases
+    from .cli import get_kb
     from .errors import ExportKBError
     from .explain import Explainer
 
     if sum(bool(x) for x in (why, why_not, all_)) > 1:
         raise ExportKBError("give one of --why, --why-not, --all (fix: ask one question at a time)")
+    from .cli import ready_cases
+
     kb = get_kb(ctx)
-    case = load_cases(kb, (case_file,))[0]
-    session = Explainer(kb).case(case)
+    r = ready_cases(kb, (case_file,))[0]
+    case = r.case
+    check_goal_ids(r, item, why or why_not)
+    session = Explainer(r.kb).case(case)
     if why or why_not:
         goal = why or why_not
         proofs = [session.explain(goal, mode="why" if why else "why_not", item=item,
@@ -62,6 +66,51 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
         click.echo(f"case {case.case}: no determinations to explain")
         return
     click.echo("\n".join(p.render(fmt, print_depth) for p in proofs), nl=False)
+
+
+def check_goal_ids(r, item: str | None, goal: str | None) -> None:
+    """Refuse an ``--item`` that is no item of the case, and an item or party id inside a goal atom
+    that the case does not have, listing the known ids.
+
+    Why: an explanation of ``license_required(gpus)`` on a case whose item is ``h100`` would
+    confidently explain the absence of a thing that does not exist. Which argument of a goal is an
+    item or a party comes from the KB's own sentence templates (argument ``I`` / ``P``)."""
+    import clingo
+
+    from .errors import ExportKBError
+
+    case, kb = r.case, r.kb
+    items, parties = [it.id for it in case.items], [p.id for p in case.parties]
+
+    def refuse(what: str, value: str, known: list[str], where: str) -> None:
+        raise ExportKBError(f"{case.source}: {where}: {value!r} is not {what} of case {case.case!r} "
+                            f"(fix: use one of: {', '.join(known) or '(none)'})")
+
+    if item is not None and item not in items:
+        refuse("an item", item, items, "--item")
+    if not goal or "(" not in goal:
+        return
+    try:
+        sym = clingo.parse_term(goal.strip())
+    except RuntimeError:
+        return  # the explainer reports an unreadable goal with its own message
+    if sym.type != clingo.SymbolType.Function:
+        return
+    args = list(sym.arguments)
+    if args and args[0].type == clingo.SymbolType.String and args[0].string == case.case:
+        args = args[1:]
+    template = kb.templates.get(f"{sym.name}/{len(args) + 1}")
+    if template is None:
+        return
+    for var, a in zip(template.args[1:], args):
+        text = a.string if a.type == clingo.SymbolType.String else (
+            a.name if a.type == clingo.SymbolType.Function and not a.arguments else None)
+        if text is None:
+            continue
+        if var == "I" and text not in items:
+            refuse("an item", text, items, f"goal {goal.strip()}")
+        if var == "P" and text not in parties:
+            refuse("a party", text, parties, f"goal {goal.strip()}")
 
 
 def _mentions_item(goal: str, item: str) -> bool:
@@ -115,7 +164,7 @@ def verify(ctx: click.Context, proof_file: Path, case_file: str | None) -> None:
     (each problem printed), 2 for unreadable input (not JSON, no proof, or a
     case_source that is not a regular case file).
     """
-    from .cli import get_kb, load_cases
+    from .cli import get_kb, ready_cases
     from .errors import ExportKBError
     from .explain.proof import Proof
     from .explain.verify import Checker, document_problems
@@ -150,7 +199,8 @@ def verify(ctx: click.Context, proof_file: Path, case_file: str | None) -> None:
         if source not in checkers:
             check_regular_file(Path(source), "the case file" if case_file else f"the case_source of {proof_file}",
                                MAX_FILE_BYTES, "pass the case file the proof was made from with --case CASE")
-            checkers[source] = Checker(kb, load_cases(kb, (source,))[0])
+            r = ready_cases(kb, (source,))[0]  # the law and date the proof was made under (reform:, as_of)
+            checkers[source] = Checker(r.kb, r.case)
         problems = document_problems(d) + checkers[source].check(proof)
         if problems:
             bad += 1

@@ -55,7 +55,8 @@ def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tup
     from .explain.record import RecordingProgram
     from .cli_explain import check_regular_file
     from .explain.verify import Checker, row_answer_problems
-    from .loader import case_from_data
+    from .loader import ready_from_data
+    from .reforms import ReformCache
     from .solver import Solver
 
     kb = get_kb(ctx)
@@ -69,7 +70,8 @@ def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tup
     for row in read_rows(input_path):
         if row.line in rows:
             inputs[row.line] = row
-    program = RecordingProgram(kb)
+    programs: dict[int, RecordingProgram] = {}  # one per law (a row's reform: changes the KB)
+    laws = ReformCache(kb)
     solver = Solver(kb)
     bad = 0
     for line, out in sorted(rows.items()):
@@ -81,16 +83,20 @@ def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tup
         if row is None or row.error is not None:
             raise ExportKBError(f"{input_path}: no readable input row at line {line} "
                                 "(fix: pass the input the results were made from)")
-        case = case_from_data(row.data, kb, source=row.source or f"line {line}")
+        r = ready_from_data(row.data, kb, source=row.source or f"line {line}", laws=laws)  # as the batch read it
+        case, law = r.case, r.kb
+        if id(law) not in programs:
+            programs[id(law)] = RecordingProgram(law)
+        program = programs[id(law)]
         if case.case != out.get("case"):
             raise ExportKBError(f"{input_path}:{line}: case {case.case!r}, but the result row is case {out.get('case')!r} "
                                 "(fix: pass the input the results were made from)")
         try:
-            proofs = expand(compact, kb, case, program)
+            proofs = expand(compact, law, case, program)
         except (ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
             raise ExportKBError(f"{results}: row of line {line}: not a compact proof ({type(exc).__name__}: {exc}) "
                                 "(fix: pass the --out file of `exportkb batch --proofs`, unedited)") from None
-        checker = Checker(kb, case)
+        checker = Checker(law, case)
         problems = [(p, checker.check(p)) for p in proofs]
         invalid = [(p, probs) for p, probs in problems if probs]
         answers = row_answer_problems(out, proofs, checker)

@@ -56,16 +56,21 @@ def counterfactual(ctx: click.Context, case_path: str, goal: str, item: str | No
       exportkb counterfactual tests/cases/aia/aia-we02-parent-outside.yaml --item gpus --goal 'exception_available(aia)'
       exportkb counterfactual case.yaml --goal 'not license_required(gpus)' --keep date --levels 2 --format json
     """
-    from .cli import get_kb, load_cases
+    from .cli import get_kb
     from .counterfactual import (ChangeSpace, CounterfactualOptions, Counterfactuals, load_space,
                                  parse_goal)
     if levels < 1:
         raise ExportKBError(f"--levels {levels}: must be at least 1 (fix: --levels 1 for the optimal sets)")
+    from .cli import ready_cases
+    from .cli_explain import check_goal_ids
+
     kb = get_kb(ctx)
-    cases = load_cases(kb, (case_path,))
-    if len(cases) != 1:
-        raise ExportKBError(f"{case_path}: names {len(cases)} case files; counterfactual takes one (fix: name one file)")
-    case = cases[0]
+    readied = ready_cases(kb, (case_path,))
+    if len(readied) != 1:
+        raise ExportKBError(f"{case_path}: names {len(readied)} case files; counterfactual takes one (fix: name one file)")
+    case, kb = readied[0].case, readied[0].kb  # the case's own law (reform:) and date (as_of)
+    # with --item the goal's first argument is the item (inserted by parse_goal): check --item only
+    check_goal_ids(readied[0], item, None if item else goal.strip().removeprefix("not ").strip())
     parsed = parse_goal(goal, kb, case, item=item)
     space = ChangeSpace(kb, load_space(space_path)) if space_path else None
     opts = CounterfactualOptions(max_changes=max_changes if max_changes > 0 else None, levels=levels,
@@ -132,14 +137,18 @@ def explain_html(ctx: click.Context, case_path: str, out: Path, why: str | None,
       exportkb explain-html tests/cases/aia/aia-we02-parent-outside.yaml -o we02.html
       exportkb explain-html CASE --why-not "exception_available(gpus, aia)" -o why-not-aia.html
     """
-    from .cli import get_kb, load_cases
+    from .cli import get_kb
     from .explain import Explainer
     from .explain.html import render_html
     if why and why_not:
         raise ExportKBError("give one of --why, --why-not (fix: ask one question at a time)")
+    from .cli import ready_cases
+    from .cli_explain import check_goal_ids
+
     kb = get_kb(ctx)
-    case = load_cases(kb, (case_path,))[0]
-    session = Explainer(kb).case(case)
+    r = ready_cases(kb, (case_path,))[0]
+    check_goal_ids(r, item, why or why_not)
+    session = Explainer(r.kb).case(r.case)
     if why or why_not:
         proofs = [session.explain(why or why_not, mode="why" if why else "why_not", item=item)]
     else:

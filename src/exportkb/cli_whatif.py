@@ -97,14 +97,16 @@ def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms
       exportkb whatif case.yaml --vary to=ALL --reform add-india-to-supp5a
     """
     from .cli import get_kb
-    from .loader import load_case
+    from .loader import load_ready
     from .outputs import check_output, frame_csv, write_text_atomic
     from . import whatif as w
 
     if csv_path:  # refused before any work: the input itself, a link, a missing directory
         check_output(csv_path, "--csv", inputs=[case_file])
     kb = get_kb(ctx)
-    case = load_case(case_file, kb)
+    # read as every command reads a case (expect.as_of applied, reform: checked); the sweep applies
+    # the case's reform: list itself, on top of --reform (whatif.determine)
+    case = load_ready(case_file, kb).case
     axes = dict(parse_vary(v) for v in varies)
     err = Console(stderr=True)
     n = 1
@@ -151,7 +153,7 @@ def compare(ctx: click.Context, cases: tuple[str, ...], reforms: tuple[str, ...]
       exportkb compare examples/uae-datacenter.yaml --as-of 2025-03-01 --as-of 2025-06-01
       exportkb compare tests/cases/lpp --reform lpp-cap-doubled --proofs 1
     """
-    from .cli import get_kb, load_cases
+    from .cli import get_kb, ready_cases
     from .loader import CASE_SUFFIXES
     from .outputs import check_output, frame_csv, write_text_atomic
     from . import whatif as w
@@ -159,7 +161,7 @@ def compare(ctx: click.Context, cases: tuple[str, ...], reforms: tuple[str, ...]
     if csv_path:
         check_output(csv_path, "--csv", inputs=[Path(c) for c in cases], input_suffixes=CASE_SUFFIXES)
     kb = get_kb(ctx)
-    loaded = load_cases(kb, cases)
+    loaded = [r.case for r in ready_cases(kb, cases)]  # as_of applied; compare applies each case's reform:
     parsed_dates = [_date(d) for d in dates]
     result = w.compare(loaded, kb, reform=list(reforms), as_of_dates=parsed_dates, explain=not no_rules)
     if csv_path:

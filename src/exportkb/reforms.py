@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -116,20 +117,42 @@ def _used_as_overlay(lp: Path, folder: Path) -> bool:
     return False
 
 
-def load_reform(name: str, folder: Path | None = None) -> Reform:
-    """Read reform *name* (a file stem, or a path to a .yaml/.lp file)."""
+#: A reform name: a file stem of the reform folder — never a path (a case file may not make the tool
+#: read an arbitrary file, and an error message never quotes a file it was not meant to read).
+REFORM_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
+_REFORM_SUFFIXES = (".yaml", ".yml", ".lp")
+
+
+def known_reform_names(folder: Path | None = None) -> list[str]:
+    """The names of the reforms in *folder* (default: queries/reforms/)."""
     folder = folder or default_reforms_path()
-    as_path = Path(name)
-    if as_path.suffix in (".yaml", ".yml", ".lp") and as_path.exists():
-        path = as_path
-    else:
-        cands = [folder / f"{name}{s}" for s in (".yaml", ".yml", ".lp")]
-        found = [c for c in cands if c.exists()]
-        if not found:
-            known = sorted({p.stem for p in folder.glob("*") if p.suffix in (".yaml", ".yml", ".lp")}) if folder.is_dir() else []
-            raise ReformError(f"reform {name!r}: not found in {folder} (fix: use one of: {', '.join(known) or 'none'}; "
-                              "`exportkb query --list` lists them)")
-        path = found[0]
+    return sorted({p.stem for p in folder.glob("*") if p.suffix in _REFORM_SUFFIXES}) if folder.is_dir() else []
+
+
+def reform_name_problem(name: Any, folder: Path | None = None) -> tuple[str, str] | None:
+    """Why *name* names no reform of *folder*, as (problem, fix); None when it does.
+
+    Reform names resolve only inside the configured reform folder: no paths, no suffixes."""
+    folder = folder or default_reforms_path()
+    known = known_reform_names(folder)
+    fix = "use one of: " + (", ".join(known) or "none") + " (`exportkb query --list` describes them)"
+    if not isinstance(name, str) or not REFORM_NAME_RE.match(name) or name.endswith(_REFORM_SUFFIXES):
+        return ("not a reform name (a reform is named by its file stem in the reform folder, never by a path)",
+                fix)
+    if not any((folder / f"{name}{s}").is_file() for s in _REFORM_SUFFIXES):
+        close = difflib.get_close_matches(name, known, n=1)
+        return (f"not found in {folder}", (f"did you mean '{close[0]}'? " if close else "") + fix)
+    return None
+
+
+def load_reform(name: str, folder: Path | None = None) -> Reform:
+    """Read reform *name*: the file ``<name>.yaml``, ``.yml`` or ``.lp`` of *folder* (default: queries/reforms/)."""
+    folder = folder or default_reforms_path()
+    why = reform_name_problem(name, folder)
+    if why is not None:
+        raise ReformError(f"reform {name!r}: {why[0]} (fix: {why[1]})" if isinstance(name, str) and len(name) <= 100
+                          else f"reform: {why[0]} (fix: {why[1]})")
+    path = next(folder / f"{name}{s}" for s in _REFORM_SUFFIXES if (folder / f"{name}{s}").is_file())
     if path.suffix == ".lp":
         return Reform(name=path.stem, title=_lp_title(path), description="", source=path, overlays=(path,))
     return _reform_from_yaml(path)
@@ -168,7 +191,7 @@ def _reform_from_yaml(path: Path) -> Reform:
     for i, row in enumerate(data.get("params") or []):
         at = f"{where}: params[{i}]"
         if not isinstance(row, dict) or set(row) - _PARAM_KEYS or not {"name", "value", "from"} <= set(row):
-            raise ReformError(f"{at}: {row!r} (fix: write {{name: PARAM, value: INTEGER, from: YYYY-MM-DD, to: YYYY-MM-DD}}; to is optional)")
+            raise ReformError(f"{at}: not a parameter override (fix: write {{name: PARAM, value: INTEGER, from: YYYY-MM-DD, to: YYYY-MM-DD}}; to is optional)")
         value = _whole_number(row["value"])
         if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**31 - 1:
             raise ReformError(f"{at}.value: {value!r} is not a 32-bit whole number (fix: give an integer such as 53800000)")
@@ -177,12 +200,12 @@ def _reform_from_yaml(path: Path) -> Reform:
     overlays = []
     for i, rel in enumerate(data.get("overlay") or []):
         p = (path.parent / str(rel)).resolve()
-        if p.suffix != ".lp" or not p.is_file():
-            raise ReformError(f"{where}: overlay[{i}]: {rel!r} is not an .lp file next to the reform (fix: name a file in {path.parent})")
+        if p.suffix != ".lp" or not p.is_file() or p.parent != path.parent.resolve():  # never outside the folder
+            raise ReformError(f"{where}: overlay[{i}]: not an .lp file next to the reform (fix: name a file in {path.parent})")
         overlays.append(p)
     neutralize = data.get("neutralize") or []
     if not isinstance(neutralize, list) or not all(isinstance(x, str) for x in neutralize):
-        raise ReformError(f"{where}: neutralize: {neutralize!r} (fix: give a list of KB rule ids, see `exportkb kb`)")
+        raise ReformError(f"{where}: neutralize: not a list of rule ids (fix: give a list of KB rule ids, see `exportkb kb`)")
     return Reform(name=path.stem, title=str(data["title"]), description=str(data.get("description") or ""),
                   source=path, params=tuple(params), overlays=tuple(overlays), neutralize=tuple(neutralize),
                   cite=str(data.get("cite") or ""))
@@ -350,8 +373,17 @@ class ReformCache:
     folder: Path | None = None
     _solvers: dict[tuple[str, ...], Solver] = field(default_factory=dict)
 
+    _kbs: dict[tuple[str, ...], KnowledgeBase] = field(default_factory=dict)
+
+    def kb_for(self, names: Sequence[str]) -> KnowledgeBase:
+        """The KB with *names* applied (the given KB for none), applied once per run."""
+        key = tuple(names)
+        if key not in self._kbs:
+            self._kbs[key] = apply_reforms(self.kb, key, self.folder) if key else self.kb
+        return self._kbs[key]
+
     def solver(self, names: Sequence[str]) -> Solver:
         key = tuple(names)
         if key not in self._solvers:
-            self._solvers[key] = Solver(apply_reforms(self.kb, key, self.folder), self.options)
+            self._solvers[key] = Solver(self.kb_for(key), self.options)
         return self._solvers[key]
