@@ -41,8 +41,15 @@ def proofs() -> dict[str, dict]:
     # AIA is not available (the UAE is not a Tier 1 country): a deeper why-not, with a pattern step
     why_not_aia = _cli("explain", CASE, "--why-not", "exception_available(gpus, aia)", "--format", "json")
     assert why_not_aia.exit_code == 0, why_not_aia.output
+    # ACM is not available: model training is not a permitted end use (a fact kb/ does not list)
+    why_not_acm = _cli("explain", CASE, "--why-not", "exception_available(gpus, acm)", "--format", "json")
+    assert why_not_acm.exit_code == 0, why_not_acm.output
     return {"why": json.loads(why.output), "why_not": json.loads(why_not.output),
-            "why_not_aia": json.loads(why_not_aia.output)}
+            "why_not_aia": json.loads(why_not_aia.output), "why_not_acm": json.loads(why_not_acm.output)}
+
+
+def _reason(reason: str) -> Callable[[dict], dict]:
+    return lambda d: _node(d, lambda n: n.get("reason") == reason)
 
 
 def _pattern(d: dict) -> dict:
@@ -155,6 +162,9 @@ FORGERIES = {
     "pattern flag": ("why_not_aia", _set(_pattern, "pattern", False), ["pattern"]),
     "derived statement": ("why", _set(_derived, "statement", "no license is required."), ["statement"]),
     "comparison atom": ("why_not", _set(_comparison, "atom", "1 <= 2"), ["1 <= 2"]),
+    "reason not_in_kb -> no_rule": ("why_not_acm", _set(_reason("not_in_kb"), "reason", "no_rule"), ["reason", "not_in_kb"]),
+    "reason not_stated -> depth": ("why_not_aia", _set(_reason("not_stated"), "reason", "depth"), ["reason", "not_stated"]),
+    "expanded with reason depth": ("why_not_aia", _set(_reason("depth"), "expanded", True), ["expanded"]),
     "unknown attribute": ("why", _set(_derived, "note", "approved by counsel"), ["note"]),
     "edge literal": ("why", _edge_literal, ["literal", "worldwide_b"]),
 }

@@ -53,6 +53,9 @@ from .fields import FALLBACKS, INPUT_FIELDS
 from .proof import Proof
 
 LEAF_REASONS = {"not_stated", "not_in_kb", "no_rule", "depth", "cycle", "no_match"}
+#: Why the KB fixes a leaf's reason (see Checker._leaf_reason).
+LEAF_REASON_WHY = {"not_stated": "is a case input", "not_in_kb": "is concluded by no rule with a body, only by facts of kb/",
+                   "no_rule": "is concluded by no rule of kb/"}
 #: The annotation keys a step's ``rule`` carries, each compared with the KB's own.
 RULE_KEYS = ("id", "cite", "source", "reads", "file", "line", "text")
 #: A step's ``holds`` flag is fixed by its kind (comparisons and aggregates are evaluated instead).
@@ -288,6 +291,8 @@ class Checker:
         self._fields: dict[tuple[str, str], dict | None] = {}
         self._grounds: dict[str, bool] = {}
         self._bodies: dict[str, list[str] | None] = {}
+        self._fact_sigs: set[str] | None = None
+        self._rule_sigs: set[str] = set()
         self._truth: dict[str, bool] = {}
         self._ctl: clingo.Control | None = None
         self._texts: dict[str, str | None] = {}
@@ -661,8 +666,15 @@ class Checker:
         checks.append(_Check(nid, _safe_condition(n["atom"], atom_only=True), False, "atom claimed not to hold"))
         name, arity = _signature(n["atom"])
         reason = n.get("reason")
-        if reason == "not_stated" and f"{name}/{arity}" not in self.kb.inputs:
-            problems.append(f"{nid}: {name}/{arity} is not a case input, so 'not stated' does not explain it")
+        sig = f"{name}/{arity}"
+        if reason == "not_stated" and sig not in self.kb.inputs:
+            problems.append(f"{nid}: {sig} is not a case input, so 'not stated' does not explain it")
+        else:
+            want = self._leaf_reason(sig)
+            if want is not None and reason != want:
+                problems.append(f"{nid}: reason {reason!r}, but {sig} {LEAF_REASON_WHY[want]}: expected {want!r}")
+        if reason in ("depth", "cycle") and n.get("expanded") is not False:
+            problems.append(f"{nid}: reason {reason!r}, but expanded is {n.get('expanded')!r}, not false")
         attempts = [v for v, d in self._children(proof, nid) if d.get("role") == "attempt"]
         if reason in ("depth", "cycle"):
             return  # explicitly not expanded: only the absence itself is claimed (and checked)
@@ -674,6 +686,22 @@ class Checker:
             rule = self._rule_ast(r.id)
             if rule is not None and _head_may_match(rule, goal_args):
                 problems.append(f"{nid}: rule {r.id} could conclude {n['atom']} but the proof does not say why it did not")
+
+    def _leaf_reason(self, sig: str) -> str | None:
+        """The reason a not_derived step of *sig* must give when the KB fixes it (None: it does not).
+
+        A case input is 'not stated'; a predicate no rule with a body concludes is 'not in kb'
+        when kb/ states facts of it, else 'no rule'. Otherwise the step is explained by attempts
+        (or stopped at depth, a cycle, or no rule whose head matches — checked through the attempts).
+        """
+        if sig in self.kb.inputs:
+            return "not_stated"
+        if self._fact_sigs is None:
+            self._fact_sigs = {r.head for r in self.kb.rules if r.is_fact and r.head}
+            self._rule_sigs = {r.head for r in self.kb.rules if not r.is_fact and r.head}
+        if sig in self._rule_sigs:
+            return None
+        return "not_in_kb" if sig in self._fact_sigs else "no_rule"
 
     def _check_attempt(self, proof, nid, n, problems, checks):
         rid = (n.get("rule") or {}).get("id", "")
