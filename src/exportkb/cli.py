@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from .budget import budgeted, memory_limit_option, time_limit_option
 from .errors import ExportKBError
 from .expect import compare
 from .kb import KnowledgeBase
@@ -51,10 +52,15 @@ class _Group(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
+        from .escape import lines
         try:
             return super().invoke(ctx)
-        except ExportKBError as exc:
-            click.echo(f"error: {exc}", err=True)
+        except ExportKBError as exc:  # messages quote case data: no terminal sequence may reach stderr
+            click.echo(f"error: {lines(exc)}", err=True)
+            sys.exit(2)
+        except MemoryError:  # outside a command's own budget (exportkb.budget): still a message, not a traceback
+            click.echo("error: out of memory (fix: give a smaller case, or raise the limit with --memory-limit MB)",
+                       err=True)
             sys.exit(2)
 
 
@@ -136,8 +142,10 @@ def ready_cases(kb: KnowledgeBase, paths: tuple[str, ...]) -> list[ReadyCase]:
 @main.command(context_settings=CONTEXT)
 @click.argument("cases", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object per case (a list when several).")
-@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds of solving allowed per chunk.")
+@time_limit_option(60.0, help="Seconds of solving allowed per chunk of cases.")
+@memory_limit_option()
 @click.pass_context
+@budgeted("check", whole_command_time=False)
 def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, time_limit: float) -> None:
     """Determine CASES (files or folders) and compare with their `expect:` blocks.
 

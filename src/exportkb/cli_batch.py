@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any, Iterator
 import click
 
 from .batch import CSV_OUT_COLUMNS, Result, Summary, Writer, csv_rows, read_rows, run_batch
+from .budget import budgeted, cap_jobs, memory_limit_option, time_limit_option
 from .errors import ExportKBError
 from .loader import CASE_SUFFIXES
 from .outputs import RunFailed, SafeOutputs, check_output, write_failed
@@ -22,15 +22,18 @@ from .outputs import RunFailed, SafeOutputs, check_output, write_failed
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Output file (default: standard output; parquet needs a file).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
-@click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes (0 = one per CPU).")
+@click.option("--jobs", type=int, default=1, show_default=True,
+              help="Worker processes, at most the number of CPUs (more is capped, with a notice).")
 @click.option("--chunk", type=int, default=None, help="Cases per grounding (default: 1000 with one process, 500 with several).")
 @click.option("--proofs", type=click.Choice(["none", "failed", "all"]), default="none", show_default=True,
               help="Attach why-proofs: to cases whose `expect:` fails, or to all.")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where bad rows are reported (default: OUT.errors.jsonl, or standard error).")
-@click.option("--time-limit", type=float, default=300.0, show_default=True, help="Seconds of solving allowed per chunk.")
+@time_limit_option(300.0, help="Seconds of solving allowed per chunk.")
+@memory_limit_option()
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 @click.pass_context
+@budgeted("batch", whole_command_time=False)
 def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str, jobs: int, chunk: int | None,
           proofs: str, errors_path: Path | None, time_limit: float, quiet: bool) -> None:
     """Determine every case of INPUT: a JSONL file (one case object per line), a CSV file (one
@@ -48,7 +51,7 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
         raise ExportKBError("--chunk must be at least 1")
     if fmt == "parquet" and out_path is None:
         raise ExportKBError("--format parquet needs --out FILE")
-    jobs = jobs or os.cpu_count() or 1
+    jobs = cap_jobs(jobs)
     kb_path = ctx.find_root().obj.get("kb_path")
 
     # The input is checked (exists, known type, readable, CSV header) before any output is touched.

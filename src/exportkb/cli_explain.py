@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from .budget import budgeted, memory_limit_option, time_limit_option
+
 FORMATS = ("text", "markdown", "json", "mermaid", "dot")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -23,9 +25,12 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
               help="Why-not: how deep to follow failed conditions (default 4). Why: how deep to print.")
 @click.option("--negations", type=click.IntRange(min=0), default=0, show_default=True,
               help="Why: explain each `not p` of the proof with p's why-not tree of this depth (0: only say p is absent).")
+@time_limit_option(help="Seconds the whole explanation may take (solving, proof building, rendering).")
+@memory_limit_option()
 @click.pass_context
+@budgeted("explain")
 def explain(ctx: click.Context, case_file: str, item: str | None, why: str | None, why_not: str | None,
-            all_: bool, fmt: str, depth: int | None, negations: int) -> None:
+            all_: bool, fmt: str, depth: int | None, negations: int, deadline) -> None:
     """Explain the determinations of CASE: why they hold, or why another one does not.
 
     \b
@@ -47,7 +52,7 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
     r = ready_cases(kb, (case_file,))[0]
     case = r.case
     check_goal_ids(r, item, why or why_not)
-    session = Explainer(r.kb).case(case)
+    session = Explainer(r.kb, deadline=deadline).case(case)
     if why or why_not:
         goal = why or why_not
         proofs = [session.explain(goal, mode="why" if why else "why_not", item=item,
@@ -59,13 +64,23 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
             proofs = [p for p in proofs if _mentions_item(p.goal, item)]
         print_depth = depth
     if fmt == "json":
-        data = [p.to_json() for p in proofs]
-        click.echo(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False))
+        data = []
+        for p in proofs:
+            deadline.check()
+            data.append(p.to_json())
+        text = json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False)
+        deadline.check()
+        click.echo(text)
         return
     if not proofs:
-        click.echo(f"case {case.case}: no determinations to explain")
+        from .escape import text as esc_text
+        click.echo(f"case {esc_text(case.case)}: no determinations to explain")
         return
-    click.echo("\n".join(p.render(fmt, print_depth) for p in proofs), nl=False)
+    rendered = []
+    for p in proofs:  # rendered in full before printing: a budget stop never leaves half an output
+        deadline.check()
+        rendered.append(p.render(fmt, print_depth))
+    click.echo("\n".join(rendered), nl=False)
 
 
 def check_goal_ids(r, item: str | None, goal: str | None) -> None:
@@ -153,8 +168,11 @@ def check_regular_file(path: Path, what: str, limit: int, fix: str) -> int:
 @click.command(context_settings=CONTEXT)
 @click.argument("proof_file", metavar="PROOF.json", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--case", "case_file", help="The case file (default: the proof's case_source).")
+@time_limit_option(help="Seconds the whole check may take.")
+@memory_limit_option()
 @click.pass_context
-def verify(ctx: click.Context, proof_file: Path, case_file: str | None) -> None:
+@budgeted("verify")
+def verify(ctx: click.Context, proof_file: Path, case_file: str | None, deadline) -> None:
     """Check a proof (from `explain --format json`) independently of the explainer.
 
     Recomputes the case's answer set, re-grounds every step's rule from kb/ and
@@ -185,6 +203,7 @@ def verify(ctx: click.Context, proof_file: Path, case_file: str | None) -> None:
     checkers: dict[str, Checker] = {}
     bad = 0
     for n, d in enumerate(items):
+        deadline.check()
         if not isinstance(d, dict):
             raise ExportKBError(f"{proof_file}: proof #{n} is not a proof (a JSON {type(d).__name__}, not an object) "
                                 f"(fix: {fix_proof})")

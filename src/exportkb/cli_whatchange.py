@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from .budget import budgeted, memory_limit_option, time_limit_option
 from .errors import ExportKBError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -36,12 +37,14 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--space", "space_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Change-space YAML (default: the shipped encodings/change_space.yaml).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds of solving per level.")
+@time_limit_option(60.0, help="Seconds of solving per level.")
+@memory_limit_option()
 @click.option("--explain", "show_proof", is_flag=True,
               help="Also print the proof (exportkb.explain) of the goal on the first changed case.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write an HTML page: each change set with the proof of the goal on the changed case.")
 @click.pass_context
+@budgeted("counterfactual", whole_command_time=False)
 def counterfactual(ctx: click.Context, case_path: str, goal: str, item: str | None, max_changes: int,
                    levels: int, fields: tuple[str, ...], keep: tuple[str, ...], allow_out_of_scope: bool,
                    space_path: Path | None, fmt: str, time_limit: float, show_proof: bool,
@@ -124,9 +127,12 @@ def _plain(v) -> str:
 @click.option("--item", help="Item id for friendly goals (as in `exportkb explain`).")
 @click.option("--open-levels", type=click.IntRange(min=0), default=6, show_default=True,
               help="Tree levels shown unfolded when the page opens.")
+@time_limit_option(help="Seconds the whole page may take (solving, proof building, rendering).")
+@memory_limit_option()
 @click.pass_context
+@budgeted("explain-html")
 def explain_html(ctx: click.Context, case_path: str, out: Path, why: str | None, why_not: str | None,
-                 item: str | None, open_levels: int) -> None:
+                 item: str | None, open_levels: int, deadline) -> None:
     """Write the proofs of CASE as one self-contained HTML page (no network resources).
 
     Default: a why-proof for every determination. Each step shows its statement, the rule id,
@@ -148,10 +154,12 @@ def explain_html(ctx: click.Context, case_path: str, out: Path, why: str | None,
     kb = get_kb(ctx)
     r = ready_cases(kb, (case_path,))[0]
     check_goal_ids(r, item, why or why_not)
-    session = Explainer(r.kb).case(r.case)
+    session = Explainer(r.kb, deadline=deadline).case(r.case)
     if why or why_not:
         proofs = [session.explain(why or why_not, mode="why" if why else "why_not", item=item)]
     else:
         proofs = session.determinations()
-    out.write_text(render_html(proofs, open_levels=open_levels), encoding="utf-8")
+    page = render_html(proofs, open_levels=open_levels)
+    deadline.check()  # nothing is written once the budget is spent
+    out.write_text(page, encoding="utf-8")
     click.echo(f"wrote {out} ({len(proofs)} proof(s))")
