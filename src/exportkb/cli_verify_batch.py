@@ -100,7 +100,7 @@ def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tup
         problems = [(p, checker.check(p)) for p in proofs]
         invalid = [(p, probs) for p, probs in problems if probs]
         answers = row_answer_problems(out, proofs, checker)
-        answers += _recomputed_differences(out, case, solver)
+        answers += _recomputed_differences(out, case, laws.solver(r.reforms) if r.reforms else solver)
         if invalid or answers:
             bad += 1
             click.echo(f"INVALID line {line} case {case.case}: {len(invalid)} of {len(proofs)} proof(s), "

@@ -629,7 +629,7 @@ def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
                 bad(f"reform[{i}]", name, *why)
     if case.expect is not None:
         problems.extend(check_expect_shape(case.expect, [it.id for it in case.items], src,
-                                           lambda path: _line(lines, path)))
+                                           lambda path: _line(lines, path), kb))
     if total_tpp > TPP_BOUND and not item_over_bound:
         bad("items", f"{total_tpp:,} TPP",
             f"the item lines add up to {total_tpp:,} TPP, beyond {TPP_BOUND:,} (10^15), the largest TPP total the knowledge base computes exactly",
