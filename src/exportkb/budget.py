@@ -30,12 +30,13 @@ import click
 from .errors import ExportKBError
 
 DEFAULT_TIME_LIMIT = 60.0  # seconds: a single-case command on a laptop
+DEFAULT_RUN_TIME_LIMIT = 600.0  # seconds: a command over many cases (test, whatif, compare, query)
 DEFAULT_MEMORY_LIMIT = 4096  # MB of resident memory
 #: Address space beyond the memory limit that the command may reserve without using
 #: (shared libraries, thread stacks, allocator arenas): the cap on the address space
 #: is a backstop for growth that the resident-memory check cannot see (C code).
 ADDRESS_SPACE_HEADROOM_MB = 1024
-_MEMORY_EVERY = 2048  # checks between two readings of the resident memory
+MEMORY_CHECK_EVERY = 2048  # checks between two readings of the resident memory
 
 
 class BudgetExceeded(ExportKBError):
@@ -96,7 +97,7 @@ class Deadline:
         if self.end is not None and time.monotonic() > self.end:
             raise BudgetExceeded(time_message(self.seconds or 0, self.what))
         self._count += 1
-        if self.memory_mb is not None and self._count % _MEMORY_EVERY == 0:
+        if self.memory_mb is not None and self._count % MEMORY_CHECK_EVERY == 0:
             rss = resident_mb()
             if rss is not None and rss > self.memory_mb:
                 raise BudgetExceeded(memory_message(self.memory_mb, self.what))
@@ -183,7 +184,9 @@ def _alarm(deadline: Deadline, grace: float) -> Iterator[None]:
         raise BudgetExceeded(time_message(deadline.seconds or 0, deadline.what))
 
     old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, (deadline.remaining() or 0) + grace)
+    # Repeats every *grace* seconds: work that catches errors per case (and so swallows one alarm)
+    # is stopped again at its next case.
+    signal.setitimer(signal.ITIMER_REAL, (deadline.remaining() or 0) + grace, grace)
     try:
         yield
     finally:
@@ -216,20 +219,24 @@ def _address_space_cap(memory_mb: int) -> Iterator[None]:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
-def budgeted(what: str, whole_command_time: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def budgeted(what: str, whole_command_time: bool = True,
+             pass_deadline: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a click command that takes ``time_limit`` and ``memory_limit``: run it under them.
 
     With *whole_command_time* the time limit bounds the whole command (alarm and cooperative
     checks) and the command receives a ``deadline`` keyword (a :class:`Deadline`) to pass to
     the work instead of ``time_limit``. Without it the command keeps ``time_limit`` (a limit
     per chunk of solving, enforced by the solver) and only the memory limit is installed here.
+    *pass_deadline* False: the command's work has no loop to check the deadline in; the alarm
+    alone bounds it.
     """
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def run(*args: Any, memory_limit: int | None, **kwargs: Any) -> Any:
             if whole_command_time:
                 deadline = Deadline(kwargs.pop("time_limit"), memory_limit, what)
-                kwargs["deadline"] = deadline
+                if pass_deadline:
+                    kwargs["deadline"] = deadline
             else:
                 deadline = Deadline(None, memory_limit, what)
             with enforced(deadline):
