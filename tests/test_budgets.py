@@ -160,3 +160,12 @@ def test_jobs_below_one_is_refused(tmp_path, jobs):
 
 def test_cap_jobs_keeps_a_count_within_the_cpus():
     assert cap_jobs(1, cpus=4) == 1 and cap_jobs(4, cpus=4) == 4 and cap_jobs(99, cpus=4) == 4
+
+
+@pytest.mark.parametrize("bad", [0, 0.0, -1, math.nan, math.inf])
+def test_solve_options_refuse_a_time_limit_that_is_no_limit(bad):
+    from exportkb.errors import SolveError
+    from exportkb.solver import SolveOptions
+    with pytest.raises(SolveError, match="greater than 0"):
+        SolveOptions(time_limit=bad)
+    assert SolveOptions(time_limit=None).time_limit is None and SolveOptions(time_limit=2).time_limit == 2

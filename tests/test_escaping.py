@@ -132,3 +132,20 @@ def test_error_messages_do_not_emit_terminal_sequences(tmp_path):
     assert got.exit_code == 2
     assert "\x1b" not in got.output and "\x07" not in got.output, repr(got.output)
     assert "\\x1b]0;pwned" in got.output
+
+
+def test_verify_report_lines_escape_the_proof_strings(tmp_path):
+    case = _case_file(tmp_path, "a\nWHY forged ✔", "hostile")
+    data = json.loads(case.read_text(encoding="utf-8"))
+    data["case"] = "\x1b[2Jc"
+    case.write_text(json.dumps(data), encoding="utf-8")
+    proof = tmp_path / "proof.json"
+    runner = CliRunner()
+    made = runner.invoke(main, ["explain", str(case), "--why", 'license_required("a\\nWHY forged ✔")',
+                                "--format", "json"])
+    assert made.exit_code == 0, made.output
+    proof.write_text(made.stdout, encoding="utf-8")
+    got = runner.invoke(main, ["verify", str(proof), "--case", str(case)])
+    assert got.exit_code == 0, got.output
+    assert not RAW_CONTROL.search(got.output) and got.output.count("\n") == 1, repr(got.output)
+    assert got.output.startswith("valid why ")

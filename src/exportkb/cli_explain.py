@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .budget import budgeted, memory_limit_option, time_limit_option
+from .escape import text as esc_text
 
 FORMATS = ("text", "markdown", "json", "mermaid", "dot")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -73,7 +74,6 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
         click.echo(text)
         return
     if not proofs:
-        from .escape import text as esc_text
         click.echo(f"case {esc_text(case.case)}: no determinations to explain")
         return
     rendered = []
@@ -223,9 +223,10 @@ def verify(ctx: click.Context, proof_file: Path, case_file: str | None, deadline
         problems = document_problems(d) + checkers[source].check(proof)
         if problems:
             bad += 1
-            click.echo(f"INVALID {proof.kind} {proof.goal} (case {proof.case_id}): {len(problems)} problem(s)")
+            click.echo(esc_text(f"INVALID {proof.kind} {proof.goal} (case {proof.case_id}): {len(problems)} problem(s)"))
             for p in problems:
-                click.echo(f"  - {p}")
+                click.echo(f"  - {esc_text(p)}")
         else:
-            click.echo(f"valid {proof.kind} {proof.goal} (case {proof.case_id}, {proof.graph.number_of_nodes()} steps)")
+            click.echo(esc_text(f"valid {proof.kind} {proof.goal} (case {proof.case_id}, "
+                                f"{proof.graph.number_of_nodes()} steps)"))
     sys.exit(1 if bad else 0)

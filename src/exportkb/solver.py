@@ -9,6 +9,7 @@ and names the case when it is not so.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
@@ -29,8 +30,15 @@ DEFAULT_CHUNK = 500
 @dataclass
 class SolveOptions:
     chunk_size: int = DEFAULT_CHUNK
-    time_limit: float | None = 60.0  # seconds per chunk of solving
+    time_limit: float | None = 60.0  # seconds per chunk of solving; None: unbounded
     atoms: bool = True  # fill Determination.atoms (raw shown atoms); the batch does not need them
+
+    def __post_init__(self) -> None:
+        # 0 used to mean "no limit" by accident (a falsy wait timeout): refuse it, and NaN/inf, by name.
+        t = self.time_limit
+        if t is not None and not (isinstance(t, (int, float)) and math.isfinite(t) and t > 0):
+            raise SolveError(f"time limit {t!r}: give a finite number of seconds greater than 0, or None for "
+                             "no limit (fix: e.g. --time-limit 60)")
 
 
 T = TypeVar("T")
@@ -111,7 +119,7 @@ class Solver:
         with ctl.solve(yield_=True, async_=True) as handle:
             for _ in range(2):
                 handle.resume()
-                ready = handle.wait(self.options.time_limit) if self.options.time_limit else handle.wait()
+                ready = handle.wait(self.options.time_limit) if self.options.time_limit is not None else handle.wait()
                 if not ready:
                     handle.cancel()
                     raise SolveError(f"solving {len(cases)} case(s) exceeded the time limit of "
