@@ -83,7 +83,8 @@ def counterfactual(ctx: click.Context, case_path: str, goal: str, item: str | No
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_text(result, case.source))
+        from .escape import lines
+        click.echo(lines(render_text(result, case.source)))  # case values may hold control characters
     if (show_proof or html_path) and result.change_sets:
         from .explain import Explainer
         explainer = Explainer(kb)
