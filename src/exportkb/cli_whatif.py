@@ -123,7 +123,7 @@ def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms
                      chunk_size=chunk_size or w.SWEEP_CHUNK, progress=lambda done, total: bar.update(task, completed=done))
     if csv_path:
         write_text_atomic(csv_path, frame_csv(df), "--csv")  # cells neutralised; temp file + rename
-        err.print(f"{len(df)} rows written to {csv_path}")
+        err.print(f"{len(df)} rows written to {esc(csv_path)}")
     if as_json:
         click.echo(json.dumps(_records(df), indent=2, ensure_ascii=False))
     elif not csv_path:
