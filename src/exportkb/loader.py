@@ -127,6 +127,11 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+#: One decoder, built once: ``json.loads`` with keyword arguments builds a new decoder per call, which
+#: cost a batch row more than the duplicate-key hook does.
+_JSON = json.JSONDecoder(parse_float=Decimal, object_pairs_hook=_unique_keys)
+
+
 class _TooLong:
     """Stand-in for a JSON number too long to convert; found by :func:`_too_long_paths` (error path only)."""
 
@@ -150,7 +155,7 @@ def decode_json(text: str, source: str, fix: str = "fix the JSON syntax") -> Any
     nesting refused — each as a :class:`CaseError` naming *source* (the file, or ``file:line`` of a
     JSONL row) and, where known, the field. The one JSON reader of case files and batch rows."""
     try:
-        return json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_keys)
+        return _JSON.decode(text)
     except json.JSONDecodeError as exc:
         line = exc.lineno if "\n" in text.rstrip("\n") else None
         raise CaseError([FieldProblem(source, "", f"invalid JSON: {exc.msg}", fix, line=line)]) from None
@@ -765,6 +770,6 @@ def check_utf8_line(text: str, source: str) -> None:
 
 def decode_json_row(raw: str, source: str) -> Any:
     """One JSONL row: strict UTF-8 (see :func:`check_utf8_line`) and strict JSON (:func:`decode_json`)."""
-    if _ESCAPED_BYTE.search(raw) is not None:
+    if not raw.isascii() and _ESCAPED_BYTE.search(raw) is not None:
         check_utf8_line(raw, source)
     return decode_json(raw, source, fix="one JSON object per line")
