@@ -312,3 +312,31 @@ def test_explain_refuses_ids_the_case_does_not_have(run_cli, args, fragment):
 def test_explain_accepts_the_ids_the_case_has(run_cli):
     result = run_cli("explain", str(GOOD), "--why", "license_required(gpus)")
     assert result.exit_code == 0, result.output
+
+
+# ------------------------------------------------------------------ reform names (issue 12 item 16)
+def test_reform_names_resolve_only_inside_the_reform_folder(tmp_path):
+    from exportkb.reforms import ReformError, load_reform
+
+    folder = tmp_path / "reforms"
+    folder.mkdir()
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("title: SECRET-CONTENT\nparams: [SECRET-ROW]\n", encoding="utf-8")
+    (tmp_path / "outside.lp").write_text("% title: outside\n", encoding="utf-8")
+    (folder / "leaky.yaml").write_text("title: t\nparams: [SECRET-ROW]\n", encoding="utf-8")
+    (folder / "escape.yaml").write_text("title: t\noverlay: [../outside.lp]\n", encoding="utf-8")
+    for name in (str(secret), "../secret", "secret.yaml"):
+        with pytest.raises(ReformError, match="not a reform name") as info:
+            load_reform(name, folder)
+        assert "SECRET" not in str(info.value)
+    with pytest.raises(ReformError, match=r"params\[0\]: not a parameter override") as info:
+        load_reform("leaky", folder)
+    assert "SECRET" not in str(info.value)  # an error names the field, never quotes the file
+    with pytest.raises(ReformError, match=r"overlay\[0\]: not an \.lp file next to the reform"):
+        load_reform("escape", folder)
+
+
+def test_validate_refuses_a_case_reform_given_as_a_path(run_cli):
+    result = run_cli("validate", str(BAD / "reform-is-a-path.yaml"))
+    assert result.exit_code == 2 and "never by a path" in result.stderr
+    assert "%!" not in result.stderr  # the named .lp file is not read, let alone quoted

@@ -189,7 +189,7 @@ def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, time_limit:
 def validate(ctx: click.Context, cases: tuple[str, ...]) -> None:
     """Check CASES (files or folders) against the case format without solving."""
     kb = get_kb(ctx)
-    loaded = load_cases(kb, cases)
+    loaded = ready_cases(kb, cases)  # as every command reads them: a reform combination that cannot apply is invalid too
     click.echo(f"{len(loaded)} case file(s) valid")
 
 

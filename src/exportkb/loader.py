@@ -632,6 +632,8 @@ def check_against_kb(case: Case, kb: KnowledgeBase) -> list[FieldProblem]:
             why = reform_name_problem(name)
             if why is not None:
                 bad(f"reform[{i}]", name, *why)
+            elif name in case.reform[:i]:
+                bad(f"reform[{i}]", name, f"given twice (also reform[{case.reform.index(name)}])", "name each reform once")
     if case.expect is not None:
         problems.extend(check_expect_shape(case.expect, [it.id for it in case.items], src,
                                            lambda path: _line(lines, path), kb))
