@@ -13,7 +13,7 @@ from __future__ import annotations
 from .determination import Determination, ItemDetermination, Requirement
 from .errors import CaseError, ExportKBError, KBError, SolveError
 from .kb import KnowledgeBase
-from .loader import case_from_data, load_case
+from .loader import ReadyCase, case_from_data, load_case, load_ready, ready, ready_from_data
 from .model import Case, Item, Party
 from .solver import SolveOptions, Solver
 
@@ -39,6 +39,6 @@ def __getattr__(name: str) -> str:
 
 __all__ = [
     "Case", "CaseError", "Determination", "ExportKBError", "Item", "ItemDetermination", "KBError",
-    "KnowledgeBase", "Party", "Requirement", "SolveError", "SolveOptions", "Solver", "case_from_data",
-    "load_case", "__version__",
+    "KnowledgeBase", "Party", "ReadyCase", "Requirement", "SolveError", "SolveOptions", "Solver", "case_from_data",
+    "load_case", "load_ready", "ready", "ready_from_data", "__version__",
 ]
