@@ -153,3 +153,14 @@ def test_counterfactual(run, cases):
     result = run("counterfactual", cases["as_of"], "--goal", "license_required(gpus)", "--format", "json",
                  "--max-changes", "1", "--keep", "date")
     assert json.loads(result.stdout)["goal_holds_already"] is False  # out of scope as of 2024-12-01
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_pytest_plugin(pytester, cases):
+    """Plain ``pytest`` on the two case files: both pass only when reform: and as_of are applied."""
+    pytester.makefile(".case.yaml", reform=cases["reform"].read_text(encoding="utf-8"))
+    pytester.makefile(".case.json", as_of=cases["as_of"].read_text(encoding="utf-8"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
