@@ -4,11 +4,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .budget import budgeted, memory_limit_option, time_limit_option
 from .escape import text as esc_text
+
+if TYPE_CHECKING:
+    from .loader import ReadyCase
 
 FORMATS = ("text", "markdown", "json", "mermaid", "dot")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -83,7 +87,7 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
     click.echo("\n".join(rendered), nl=False)
 
 
-def check_goal_ids(r, item: str | None, goal: str | None) -> None:
+def check_goal_ids(r: ReadyCase, item: str | None, goal: str | None) -> None:
     """Refuse an ``--item`` that is no item of the case, and an item or party id inside a goal atom
     that the case does not have, listing the known ids.
 

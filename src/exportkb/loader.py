@@ -24,6 +24,8 @@ from pydantic import ValidationError
 if TYPE_CHECKING:
     import yaml
 
+    from .reforms import ReformCache
+
 from .errors import CaseError, FieldProblem
 from .expect import check_expect_shape
 from .kb import KnowledgeBase
@@ -712,7 +714,7 @@ def redated(case: Case) -> Case:
     return case.model_copy(update={"date": d}) if d is not None and d != case.date else case
 
 
-def ready(case: Case, kb: KnowledgeBase, laws: Any = None, reforms: Sequence[str] = ()) -> ReadyCase:
+def ready(case: Case, kb: KnowledgeBase, laws: "ReformCache | None" = None, reforms: Sequence[str] = ()) -> ReadyCase:
     """*case* (already validated) made ready to solve: re-dated, and its law resolved.
 
     *laws* is a :class:`exportkb.reforms.ReformCache` shared by the cases of one run (applying a
@@ -733,13 +735,14 @@ def ready(case: Case, kb: KnowledgeBase, laws: Any = None, reforms: Sequence[str
     return ReadyCase(redated(case), law, names)
 
 
-def load_ready(path: str | Path, kb: KnowledgeBase, laws: Any = None, reforms: Sequence[str] = ()) -> ReadyCase:
+def load_ready(path: str | Path, kb: KnowledgeBase, laws: "ReformCache | None" = None,
+               reforms: Sequence[str] = ()) -> ReadyCase:
     """Read, validate and make ready one case file: what every command does with a case file."""
     return ready(load_case(path, kb), kb, laws, reforms)
 
 
 def ready_from_data(data: Any, kb: KnowledgeBase, source: str = "<data>", lines: dict[str, int] | None = None,
-                    text_checked: bool = False, laws: Any = None) -> ReadyCase:
+                    text_checked: bool = False, laws: "ReformCache | None" = None) -> ReadyCase:
     """The same for already-parsed data (a batch row): validate, re-date, resolve the law."""
     case = case_from_data(data, kb, source, lines, text_checked)
     if case.reform is None and case.expect is None:  # the batch's common row: no copy, no lookup
