@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import json
 import re
 import stat
@@ -184,19 +185,22 @@ def _key_text(key: str) -> str:
     return key if len(key) <= 80 else key[:80] + "..."
 
 
-def _yaml_loader(text: str, name: str):
+@functools.cache
+def _bounded_loader_class() -> type:
     """A SafeLoader whose composer refuses nesting deeper than MAX_DEPTH before building it (PyYAML
-    composes recursively: 10^5 levels would end in a RecursionError)."""
+    composes recursively: 10^5 levels would end in a RecursionError). Built once, on first use, so
+    that JSON-only runs never import PyYAML."""
     import yaml
 
     class BoundedLoader(yaml.SafeLoader):
         depth = 0
+        source = "<string>"
 
         def compose_node(self, parent, index):  # type: ignore[override]
             self.depth += 1
             if self.depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
-                raise CaseError([FieldProblem(name, "", f"nested more than {MAX_DEPTH} levels deep",
+                raise CaseError([FieldProblem(self.source, "", f"nested more than {MAX_DEPTH} levels deep",
                                               "check the indentation and brackets; see docs/case-format.md",
                                               line=mark.line + 1)])
             try:
@@ -204,7 +208,13 @@ def _yaml_loader(text: str, name: str):
             finally:
                 self.depth -= 1
 
-    return BoundedLoader(text)
+    return BoundedLoader
+
+
+def _yaml_loader(text: str, name: str):
+    loader = _bounded_loader_class()(text)
+    loader.source = name
+    return loader
 
 
 def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[str, int]]:
