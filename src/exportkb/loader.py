@@ -51,11 +51,12 @@ MAX_NODES = 200_000
 MAX_JSON_DIGITS = 4300  # Python's own int-from-text limit (sys.get_int_max_str_digits())
 
 
-def read_document(path: Path) -> tuple[Any, dict[str, int]]:
+def read_document(path: str | Path) -> tuple[Any, dict[str, int]]:
     """Read a YAML or JSON file into Python data plus a map field-path → line.
 
     Only regular files are opened (a FIFO would block forever, /dev/zero never ends), and at most
     ``MAX_FILE_BYTES + 1`` bytes are read whatever the size the file system reports."""
+    path = Path(path)
     name = str(path)
     try:
         st = path.stat()
