@@ -12,6 +12,7 @@ stdout, no "Traceback").
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -180,3 +181,162 @@ def test_date_range_bounds_are_inclusive(kb):
 def test_errors_are_exportkb_errors():
     """The CLI turns exactly ExportKBError into exit 2; CaseError must be one."""
     assert issubclass(CaseError, ExportKBError)
+
+
+# ------------------------------------------------------------------ reading bounds (issue 12 items 4, 11, 12)
+#: A 348-byte "billion laughs": nine levels of nine aliases (~4 x 10^8 values once expanded).
+ALIAS_BOMB = "case: bomb\ndate: '2025-06-01'\nto: DE\nitems: [{id: a, eccn: 3A090.a}]\n" + "".join(
+    c + ": &" + c + " [" + ", ".join([("*" + p) if p else "lol"] * 9) + "]\n"
+    for p, c in zip(["", *"abcdefgh"], "abcdefghi"))
+
+
+def _exportkb(*args: str, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """The real command in a subprocess with a timeout: an input that hangs the loader fails the
+    test instead of hanging the suite."""
+    try:
+        return subprocess.run([sys.executable, "-m", "exportkb.cli", *args], capture_output=True, text=True,
+                              cwd=ROOT, timeout=timeout, input=stdin)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"exportkb {' '.join(args)} did not finish within {timeout} s")
+
+
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(ALIAS_BOMB, encoding="utf-8")
+    assert len(ALIAS_BOMB.encode()) < 600
+    proc = _exportkb("validate", str(bomb), timeout=30)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "expands to more than 200,000 values" in proc.stderr and "fix:" in proc.stderr
+
+
+@pytest.mark.parametrize("suffix,text", [
+    (".yaml", "case: deep\ntitle: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+    (".json", '{"case": "deep", "title": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    (".json", '{"case": "deep", "title": ' + "[" * 500 + "]" * 500 + "}"),
+], ids=["yaml-1e5", "json-1e5", "json-500"])
+def test_deep_nesting_is_refused(tmp_path, kb, suffix, text):
+    path = tmp_path / f"deep{suffix}"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseError, match=r"deep\.(yaml|json)(:\d+)?: \(document\): nested (more than 64 levels deep|too deeply)"):
+        load_case(path, kb)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_non_regular_files_are_refused_before_reading(tmp_path, kind):
+    if kind == "fifo":
+        path = tmp_path / "case.yaml"
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/zero")
+        if not path.exists():
+            pytest.skip("no /dev/zero")
+    proc = _exportkb("check", str(path), timeout=30)  # reading would block (FIFO) or never end (/dev/zero)
+    assert proc.returncode == 2
+    assert f"{path}: (document): is not a regular file" in proc.stderr and "fix:" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_permission_error_is_a_case_error(tmp_path, kb, monkeypatch):
+    path = tmp_path / "locked.yaml"
+    path.write_text(GOOD.read_text(encoding="utf-8"), encoding="utf-8")
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+    monkeypatch.setattr(Path, "open", denied)  # chmod 000 does not stop root, so refuse the open itself
+    with pytest.raises(CaseError, match=r"locked\.yaml: \(document\): cannot read it: Permission denied \(fix: check"):
+        load_case(path, kb)
+
+
+def _batch_errors(tmp_path: Path, name: str, content: bytes, timeout: float = 120) -> str:
+    log = tmp_path / name
+    log.write_bytes(content)
+    out, err = tmp_path / "out.jsonl", tmp_path / "errors.txt"
+    proc = _exportkb("batch", str(log), "--out", str(out), "--errors", str(err), timeout=timeout)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return err.read_text(encoding="utf-8", errors="strict") if err.exists() else proc.stderr
+
+
+_ROW = {"case": "r", "date": "2025-06-01", "to": "DE", "items": [{"id": "gpus", "eccn": "3A090.a"}]}
+
+
+def test_jsonl_rows_duplicate_keys_non_utf8_and_numbers(tmp_path):
+    import json
+
+    good = json.dumps(_ROW).encode()
+    lines = [
+        good,
+        b'{"case": "dup", "date": "2025-06-01", "to": "DE", "to": "CN", "items": [{"id": "g", "eccn": "3A090.a"}]}',
+        good.replace(b'"gpus"', b'"gp\xffus"'),
+        good.replace(b'"3A090.a"}', b'"3A090.a", "quantity": ' + b"9" * 4301 + b"}"),
+        good.replace(b'"3A090.a"}', b'"3A090.a", "quantity": 1e999999999}'),
+        b'{"case": "deep", "title": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    ]
+    errors = _batch_errors(tmp_path, "log.jsonl", b"\n".join(lines) + b"\n")
+    assert "log.jsonl:1" not in errors
+    assert "log.jsonl:2: to: key given twice (fix: keep one of them)" in errors
+    at = lines[2].index(b"\xff") + 1  # 1-based, as an editor's byte column
+    assert f"log.jsonl:3: (document): not UTF-8 text (byte {at} of the line is not UTF-8)" in errors
+    assert "log.jsonl:4: items[0].quantity: a number of 4,301 digits" in errors
+    assert "log.jsonl:5: items[0].quantity = <a number of 1 digits, exponent 999,999,999>" in errors
+    assert "log.jsonl:6: (document): nested too deeply" in errors
+
+
+def test_csv_row_with_non_utf8_bytes_is_refused_with_its_line(tmp_path):
+    content = (b"case,date,to,item_id,eccn\n"
+               b"ok,2025-06-01,DE,gpus,3A090.a\n"
+               b"bad,2025-06-01,DE,gp\xe9us,3A090.a\n")
+    errors = _batch_errors(tmp_path, "log.csv", content)
+    assert "log.csv:3: (document): not UTF-8 text" in errors and "save the file as UTF-8" in errors
+    assert "log.csv:2" not in errors
+
+
+# ------------------------------------------------------------------ explain: unknown ids (issue 12 item 5)
+@pytest.mark.parametrize("args,fragment", [
+    (("--item", "h100"), "--item: 'h100' is not an item of case 'aia-we01-germany' (fix: use one of: gpus)"),
+    (("--why", "license_required(h100)"), "'h100' is not an item of case 'aia-we01-germany' (fix: use one of: gpus)"),
+    (("--why-not", "exception_available(h100, lpp)"), "'h100' is not an item"),
+    (("--why", "party_country(buyer, \"DE\")"), "'buyer' is not a party of case 'aia-we01-germany' (fix: use one of: consignee)"),
+])
+def test_explain_refuses_ids_the_case_does_not_have(run_cli, args, fragment):
+    for command in ("explain", "explain-html"):
+        extra = ("-o", os.devnull) if command == "explain-html" else ()
+        if command == "explain-html" and args[0] == "--item":
+            args = (*args, "--why-not", "LPP")
+        result = run_cli(command, str(GOOD), *args, *extra)
+        assert result.exit_code == 2, result.output
+        assert fragment in result.stderr
+        assert result.stdout == ""
+
+
+def test_explain_accepts_the_ids_the_case_has(run_cli):
+    result = run_cli("explain", str(GOOD), "--why", "license_required(gpus)")
+    assert result.exit_code == 0, result.output
+
+
+# ------------------------------------------------------------------ reform names (issue 12 item 16)
+def test_reform_names_resolve_only_inside_the_reform_folder(tmp_path):
+    from exportkb.kb.reforms import ReformError, load_reform
+
+    folder = tmp_path / "reforms"
+    folder.mkdir()
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("title: SECRET-CONTENT\nparams: [SECRET-ROW]\n", encoding="utf-8")
+    (tmp_path / "outside.lp").write_text("% title: outside\n", encoding="utf-8")
+    (folder / "leaky.yaml").write_text("title: t\nparams: [SECRET-ROW]\n", encoding="utf-8")
+    (folder / "escape.yaml").write_text("title: t\noverlay: [../outside.lp]\n", encoding="utf-8")
+    for name in (str(secret), "../secret", "secret.yaml"):
+        with pytest.raises(ReformError, match="not a reform name") as info:
+            load_reform(name, folder)
+        assert "SECRET" not in str(info.value)
+    with pytest.raises(ReformError, match=r"params\[0\]: not a parameter override") as info:
+        load_reform("leaky", folder)
+    assert "SECRET" not in str(info.value)  # an error names the field, never quotes the file
+    with pytest.raises(ReformError, match=r"overlay\[0\]: not an \.lp file next to the reform"):
+        load_reform("escape", folder)
+
+
+def test_validate_refuses_a_case_reform_given_as_a_path(run_cli):
+    result = run_cli("validate", str(BAD / "reform-is-a-path.yaml"))
+    assert result.exit_code == 2 and "never by a path" in result.stderr
+    assert "%!" not in result.stderr  # the named .lp file is not read, let alone quoted

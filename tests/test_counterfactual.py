@@ -140,3 +140,44 @@ def test_cli_nothing_found_exit_1():
     res = CliRunner().invoke(main, ["counterfactual", str(case), "--goal", "exception_available(chips, aia)",
                                     "--max-changes", "1"])
     assert res.exit_code == 1 and "no change within the declared space" in res.output
+
+
+# --------------------------------------------------------------------------- issue 12 item 17
+EXAMPLES = CASES.parent.parent / "examples"
+
+
+def test_uae_lpp_goal_answers_ship_at_most_1699(kb, cf):
+    """740.29(a): 26,900,000 / 15,832 = 1,699.09, so 1,699 H100s fit under the LPP cap.
+
+    Before the exact arithmetic this search died with clingo's "Integer overflow!" after 15 s;
+    the nearer of two equally cheap quantities (1 and 1,699) is the one reported.
+    """
+    import time
+    case = load_case(EXAMPLES / "uae-datacenter.yaml", kb)
+    goal = parse_goal("exception_available(gpus, lpp)", kb, case)
+    start = time.monotonic()
+    result = cf.search(case, goal, CounterfactualOptions(time_limit=30))
+    assert time.monotonic() - start < 30
+    assert [[(c.path, c.after) for c in cs.changes] for cs in result.change_sets] == [[("items[0].quantity", 1699)]]
+    assert result.change_sets[0].verified
+
+
+def test_uae_not_license_required_answers_within_time_limit(kb, cf):
+    """The search over the whole space (dates, countries, ...) used to run past 120 s: the nested
+    #sum over route figures made grounding explode. It must now finish well within its limit."""
+    import time
+    case = load_case(EXAMPLES / "uae-datacenter.yaml", kb)
+    goal = parse_goal("not license_required(gpus)", kb, case)
+    start = time.monotonic()
+    result = cf.search(case, goal, CounterfactualOptions(time_limit=60))
+    assert time.monotonic() - start < 60
+    assert result.change_sets and all(cs.verified for cs in result.change_sets)
+
+
+def test_no_single_quantity_change_flips_lpp_beyond_2pow31(kb, cf):
+    """Two lines of 100,000 H100s (3,166,400,000 TPP): one line alone already exceeds the LPP cap, so
+    no single change of the space flips LPP — said clearly, not an overflow or a wrong answer."""
+    case = load_case(CASES / "allocations" / "alloc-two-lines-100000-h100-ae.yaml", kb)
+    result = cf.search(case, parse_goal("exception_available(a, lpp)", kb, case), CounterfactualOptions(time_limit=30))
+    assert result.change_sets == [] and "no change within the declared space" in result.message
+

@@ -22,6 +22,7 @@ from .case.model import Case, Item, Party
 from .errors import CaseError, ExportKBError, KBError, SolveError
 from .kb import KnowledgeBase
 from .solve.determination import Determination, ItemDetermination, Requirement
+from .solve.laws import ReadyCase, load_ready, ready, ready_from_data
 from .solve.solver import SolveOptions, Solver
 from .version import package_version as _package_version
 
@@ -42,6 +43,6 @@ def __getattr__(name: str) -> str:
 
 __all__ = [
     "Case", "CaseError", "Determination", "ExportKBError", "Item", "ItemDetermination", "KBError",
-    "KnowledgeBase", "Party", "Requirement", "SolveError", "SolveOptions", "Solver", "case_from_data",
-    "load_case", "__version__",
+    "KnowledgeBase", "Party", "ReadyCase", "Requirement", "SolveError", "SolveOptions", "Solver", "case_from_data",
+    "load_case", "load_ready", "ready", "ready_from_data", "__version__",
 ]

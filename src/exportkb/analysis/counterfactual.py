@@ -37,7 +37,7 @@ from ..solve.determination import Determination
 from ..errors import ExportKBError, SolveError
 from ..case.facts import case_facts, date_int
 from ..kb import KnowledgeBase
-from ..case.loader import INT32_MAX
+from ..case.exact import INT32_MAX, LIMB, TPP_BOUND
 from ..case.model import Case
 from ..solve.solver import Solver
 
@@ -330,23 +330,31 @@ class ChangeSpace:
         return out
 
     def _fit_sum_budget(self, case: Case, fields: list[FieldSpace]) -> None:
-        """Drop the largest quantity candidates until every #sum over item TPP fits in 32 bits.
+        """Drop the largest quantity candidates until every #sum over item TPP stays within 32 bits.
 
-        clasp rejects a sum aggregate whose weights add up beyond 2^31-1, and
-        every candidate quantity is a possible element of the KB's sums over
-        item_total_tpp. Dropped candidates are recorded on the field.
+        The KB sums an item's aggregate TPP as millions and units in two #sum
+        aggregates (kb/README.md, "Exact arithmetic"), and every candidate
+        quantity is a possible element of both: clasp rejects a sum aggregate
+        whose possible weights add up beyond 2^31-1, and the KB then adds a
+        usage figure (at most 10^9 millions, under 10^6 units) to the sum. So the
+        possible millions may add up to at most 10^9 and the possible units to
+        at most 2*10^9. Dropped candidates are recorded on the field.
         """
         qty = [f for f in fields if f.kind == "quantity"]
         tpp = {f.path: int(get_path(case, f.path.rsplit(".", 1)[0]).tpp or 0) for f in qty}
-        fixed = sum(it.quantity * int(it.tpp) for i, it in enumerate(case.items)
-                    if it.tpp is not None and f"items[{i}].quantity" not in tpp)
-        budget = INT32_MAX - fixed - sum(f.candidates[0].value * tpp[f.path] for f in qty)
+        parts = [divmod(it.quantity * int(it.tpp), LIMB) for i, it in enumerate(case.items)
+                 if it.tpp is not None and f"items[{i}].quantity" not in tpp]
+        parts += [divmod(f.candidates[0].value * tpp[f.path], LIMB) for f in qty]
+        budget_hi = TPP_BOUND // LIMB - sum(h for h, _ in parts)
+        budget_lo = 2 * 10**9 - sum(lo for _, lo in parts)
         extra = sorted(((c.value * tpp[f.path], f.path, c) for f in qty for c in f.candidates[1:]),
                        key=lambda t: (t[0], t[1], t[2].value))
         keep: set[tuple[str, int]] = set()
         for total, path, c in extra:
-            if total <= budget:
-                budget -= total
+            hi, lo = divmod(total, LIMB)
+            if hi <= budget_hi and lo <= budget_lo:
+                budget_hi -= hi
+                budget_lo -= lo
                 keep.add((path, c.value))
         for f in qty:
             dropped = [c.value for c in f.candidates[1:] if (f.path, c.value) not in keep]
@@ -434,7 +442,7 @@ class ChangeSpace:
         out = {1}
         for v, key in self._limits(case):
             q = (v - usage.get(key, 0)) // tpp  # the most units that stay within the limit
-            out.update(x for x in (q, q + 1) if x >= 1 and x * tpp <= INT32_MAX)
+            out.update(x for x in (q, q + 1) if 1 <= x <= INT32_MAX and x * tpp <= TPP_BOUND)
         return sorted(out)
 
     def _usages(self, case: Case, path: str) -> list[int]:
@@ -443,7 +451,7 @@ class ChangeSpace:
         out = {0}
         for v, k in self._limits(case):
             if k == key:
-                out.update(u for u in (v - shipped, v - shipped + 1) if 0 <= u and u + shipped <= INT32_MAX)
+                out.update(u for u in (v - shipped, v - shipped + 1) if 0 <= u and u + shipped <= TPP_BOUND)
         return sorted(out)
 
 
@@ -544,6 +552,7 @@ class Counterfactuals:
         rank = {c: i + 1 for i, c in enumerate(costs)}
         chosen = [(cost, choice) for cost, choice in sorted(found, key=lambda t: (t[0], len(t[1]), t[1]))
                   if rank[cost] <= max(1, opts.levels)]
+        chosen = _nearest_numeric(chosen, fields)
         result.change_sets = self._change_sets(case, base, fields, [(c, rank[k]) for k, c in chosen], goal)
         if not result.change_sets:
             bound = f"at most {opts.max_changes} change(s)" if opts.max_changes is not None else "any number of changes"
@@ -690,6 +699,36 @@ class Counterfactuals:
             # the determination reads atoms keyed "#n"; it reports them under the changed case's id
             out.append(ChangeSet(changes, cost, level, changed, self.solver.to_determination(changed, atoms), verified))
         return out
+
+
+def _nearest_numeric(chosen: list[tuple[int, tuple[tuple[str, int], ...]]],
+                     fields: list[FieldSpace]) -> list[tuple[int, tuple[tuple[str, int], ...]]]:
+    """Of equally costly sets that change the same numeric fields (quantity, usage), keep the nearest.
+
+    Shipping 1 unit and shipping 1,699 units both bring 2,000 H100s under the LPP
+    cap at cost 1; the answer a reader wants is the change nearest the case
+    ("ship at most 1,699"), so a farther value of the same fields is dropped.
+    Sets that touch any non-numeric field are kept as they are.
+    """
+    by_path = {f.path: f for f in fields}
+
+    def distance(choice: tuple[tuple[str, int], ...]) -> int | None:
+        total = 0
+        for path, k in choice:
+            f = by_path[path]
+            if f.kind not in ("quantity", "usage"):
+                return None
+            total += abs(f.candidates[k].value - f.candidates[0].value)
+        return total
+
+    best: dict[tuple[int, tuple[str, ...]], int] = {}
+    for cost, choice in chosen:
+        d = distance(choice)
+        if d is not None:
+            key = (cost, tuple(p for p, _ in choice))
+            best[key] = min(d, best.get(key, d))
+    return [(cost, choice) for cost, choice in chosen
+            if distance(choice) is None or distance(choice) == best[(cost, tuple(p for p, _ in choice))]]
 
 
 def _passes(fields: list[FieldSpace]) -> list[list[FieldSpace]]:

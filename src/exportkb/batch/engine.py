@@ -6,9 +6,14 @@ grouped in chunks, and each chunk is decoded, validated and solved in one
 grounding by a worker process; the worker also formats each result's JSON line
 and counts the chunk's summary, so the main process only reads and writes text
 (anything more there would be serial work the workers wait for). `kb/` is parsed
-once, before the workers are forked. Results come back in input order (``imap``)
-and are streamed to the output as chunks finish. A bad row is reported with its
-line number into the error stream and skipped; it never stops or corrupts the rest.
+once, before the workers are forked. Results come back in input order and are
+streamed to the output as chunks finish. A bad row is reported with its line number
+into the error stream and skipped; it never stops or corrupts the rest, whatever is
+wrong with it (any exception while reading, decoding, validating, solving or
+formatting one row becomes that row's error). The workers are our own processes,
+one pipe each (not ``multiprocessing.Pool``, which waits forever for a worker the
+OOM killer took): the parent knows which chunk each worker holds, sees a worker die
+(its sentinel), and stops with :class:`WorkerDied` naming the chunk and its lines.
 """
 from __future__ import annotations
 
@@ -16,6 +21,10 @@ import csv
 import io
 import json
 import multiprocessing as mp
+import os
+import signal
+import traceback
+from multiprocessing.connection import wait as wait_ready
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,9 +34,11 @@ from typing import Any, Callable, Iterable, Iterator
 from ..errors import CaseError, ExportKBError
 from ..suites.expect import compare
 from ..kb import KnowledgeBase
-from ..case.loader import CASE_SUFFIXES, case_from_data, read_document
+from ..case.loader import CASE_SUFFIXES, check_utf8_line, decode_json_row, read_document
 from ..case.model import Case
+from ..solve.laws import ready_from_data
 from ..solve.solver import SolveOptions, Solver, chunked
+from .outputs import CsvOut, RunFailed
 
 #: CSV column → case field. One CSV row is one transaction line: one item to one
 #: ultimate consignee. Documented in docs/batch.md.
@@ -71,10 +82,12 @@ class Row:
 
     def _decode(self) -> None:
         raw, self.raw = self.raw, None
-        try:
-            self._data = json.loads(raw, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            self._error = f"{self.source}: invalid JSON: {exc.msg} (fix: one JSON object per line)"
+        try:  # strict: non-UTF-8 bytes, a key given twice, over-long numbers, deep nesting refused
+            self._data = decode_json_row(raw, self.source)
+        except CaseError as exc:
+            self._error = str(exc)
+        except Exception as exc:  # never let one line stop the batch
+            self._error = row_error(self.source, exc)
 
     @property
     def data(self) -> Any:
@@ -95,6 +108,20 @@ class Row:
     def __repr__(self) -> str:
         return f"Row(line={self.line}, source={self.source!r}, " + (
             f"raw={self.raw!r})" if self.raw is not None else f"data={self._data!r}, error={self._error!r})")
+
+
+def row_error(source: str, exc: BaseException) -> str:
+    """The error text of one row that failed for an unexpected reason (not a CaseError).
+
+    The batch keeps going; the message names the row and what Python reported, so the row can be
+    fixed or the problem reported (a CaseError's own message is used as it is).
+    """
+    if isinstance(exc, ExportKBError):
+        return str(exc)
+    if isinstance(exc, RecursionError):
+        return f"{source}: nested too deeply to process (fix: a case is a few levels deep; see docs/case-format.md)"
+    return (f"{source}: cannot be processed: {type(exc).__name__}: {exc} "
+            f"(fix: check this row against docs/case-format.md; if it looks right, report it as a bug)")
 
 
 class Result:
@@ -163,46 +190,121 @@ class Summary:
 
 # --------------------------------------------------------------------------- readers
 def read_rows(path: Path) -> Iterator[Row]:
-    """Yield the records of a JSONL file, a CSV file or a folder of case files."""
+    """The records of a JSONL file, a CSV file or a folder of case files.
+
+    Everything that makes the input unusable as a whole — a missing file, an unknown suffix, an
+    unreadable file, an unknown CSV column — is raised here, when called, before any row is read:
+    so a caller can validate the input before it opens (and would truncate) any output. A problem
+    with one row is that row's error, never an exception.
+    """
     if path.is_dir():
-        files = sorted(f for f in path.rglob("*") if f.suffix.lower() in CASE_SUFFIXES and f.is_file())
-        for n, f in enumerate(files, start=1):
-            try:
-                data, _ = read_document(f)
-                yield Row(n, data, source=str(f))
-            except ExportKBError as exc:
-                yield Row(n, error=str(exc), source=str(f))
-        return
+        return _read_folder(path)
     if not path.exists():
         raise ExportKBError(f"{path}: no such file (fix: give a .jsonl or .csv file, or a folder of case files)")
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        yield from _read_jsonl(path)
-    elif suffix == ".csv":
-        yield from _read_csv(path)
-    else:
+    if suffix not in (".jsonl", ".ndjson", ".csv"):
         raise ExportKBError(f"{path}: unknown input type '{suffix}' (fix: use .jsonl, .csv, or a folder of .yaml/.json case files)")
+    try:
+        # surrogateescape, then checked per line (loader.check_utf8_line): a byte that is not UTF-8 is that
+        # row's error with its line number, never a silent U+FFFD that changes an id
+        fh = path.open(encoding="utf-8", errors="surrogateescape", newline="" if suffix == ".csv" else None)
+    except OSError as exc:
+        raise ExportKBError(f"{path}: cannot read: {exc.strerror} (fix: check the file's permissions)") from None
+    if suffix == ".csv":
+        try:
+            return _read_csv(path, fh)
+        except BaseException:
+            fh.close()
+            raise
+    return _read_jsonl(path, fh)
 
 
-def _read_jsonl(path: Path) -> Iterator[Row]:
+def _folder_entries(path: Path) -> list[tuple[Path, OSError | None]]:
+    """Every case file under ``path`` (sorted), and every sub-folder that could not be listed.
+
+    ``os.walk`` with ``onerror``: ``Path.rglob`` skips an unreadable folder silently, which
+    would drop its cases without a word.
+    """
+    entries: list[tuple[Path, OSError | None]] = []
+
+    def failed(exc: OSError) -> None:
+        entries.append((Path(exc.filename), exc))
+
+    for root, dirs, files in os.walk(path, onerror=failed):
+        dirs.sort()
+        for name in files:
+            f = Path(root, name)
+            if f.suffix.lower() in CASE_SUFFIXES and not f.is_dir():
+                entries.append((f, None))
+    return sorted(entries, key=lambda e: str(e[0]))
+
+
+def _read_folder(path: Path) -> Iterator[Row]:
+    for n, (f, listing_error) in enumerate(_folder_entries(path), start=1):
+        if listing_error is not None:
+            yield Row(n, error=f"{f}: cannot list the folder: {listing_error.strerror} "
+                               f"(fix: check the folder's permissions)", source=str(f))
+            continue
+        try:
+            data, _ = read_document(f)
+            yield Row(n, data, source=str(f))
+        except OSError as exc:
+            yield Row(n, error=f"{f}: cannot read: {exc.strerror} (fix: check the file's permissions)", source=str(f))
+        except Exception as exc:  # one unreadable file never stops the batch
+            yield Row(n, error=row_error(str(f), exc), source=str(f))
+
+
+def _read_jsonl(path: Path, fh: io.TextIOBase) -> Iterator[Row]:
     """Rows holding their line's text; decoded (and JSON errors found) when first read, in the worker."""
-    with path.open(encoding="utf-8", errors="replace") as fh:
+    with fh:
         for n, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             yield Row(n, source=f"{path}:{n}", raw=line)
 
 
-def _read_csv(path: Path) -> Iterator[Row]:
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        reader = csv.DictReader(fh)
-        unknown = [c for c in (reader.fieldnames or []) if c not in CSV_COLUMNS]
-        if unknown:
-            raise ExportKBError(f"{path}: unknown CSV column(s) {', '.join(unknown)} "
-                                f"(fix: rename; accepted: {', '.join(CSV_COLUMNS)})")
-        for row in reader:
+def _read_csv(path: Path, fh: io.TextIOBase) -> Iterator[Row]:
+    """Reads and checks the header now; returns the rows' iterator. Each bad row is one error row."""
+    reader = csv.DictReader(fh)
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as exc:
+        raise ExportKBError(f"{path}:1: the header row cannot be read: {exc} (fix: one row of column names)") from None
+    check_utf8_line(",".join(fieldnames), f"{path}:1")  # the header: the whole file is unusable
+    unknown = [c for c in fieldnames if c not in CSV_COLUMNS]
+    if unknown:
+        raise ExportKBError(f"{path}: unknown CSV column(s) {', '.join(unknown)} "
+                            f"(fix: rename; accepted: {', '.join(CSV_COLUMNS)})")
+    return _csv_records(path, fh, reader, len(fieldnames))
+
+
+def _csv_records(path: Path, fh: io.TextIOBase, reader: csv.DictReader, width: int) -> Iterator[Row]:
+    with fh:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # a cell over the size limit, a NUL ...: the reader resumes after it
+                n = reader.reader.line_num  # DictReader's own line_num is updated only on success
+                yield Row(n, error=f"{path}:{n}: cannot read the row: {exc} "
+                                   f"(fix: keep cells under {csv.field_size_limit():,} characters, without NUL)",
+                          source=f"{path}:{n}")
+                continue
             n = reader.line_num
-            yield Row(n, csv_row_to_case(row, n), source=f"{path}:{n}")
+            if None in row:  # DictReader puts the cells beyond the header under the key None
+                extra = len(row[None])  # type: ignore[index]
+                yield Row(n, error=f"{path}:{n}: {width + extra} cells, but the header names {width} columns "
+                                   f"(fix: remove the extra cell(s), or quote a cell that contains a comma)",
+                          source=f"{path}:{n}")
+                continue
+            try:
+                check_utf8_line("".join(v for v in row.values() if isinstance(v, str)), f"{path}:{n}")
+                yield Row(n, csv_row_to_case(row, n), source=f"{path}:{n}")
+            except CaseError as exc:
+                yield Row(n, error=str(exc), source=f"{path}:{n}")
+            except Exception as exc:
+                yield Row(n, error=row_error(f"{path}:{n}", exc), source=f"{path}:{n}")
 
 
 def csv_row_to_case(row: dict[str, str], line: int) -> dict[str, Any]:
@@ -285,49 +387,91 @@ def _solve_chunk(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str
     """
     summary = Summary()
     results: list[Result | None] = [None] * len(rows)
-    pending: list[tuple[Case, dict]] = []
+    pending: list[tuple[int, Case, dict]] = []
     good = []
+    reformed: dict[int, tuple[str, ...]] = {}  # row index -> the reforms of its `reform:` list
+    laws = _laws(box, solver)
     for idx, row in enumerate(rows):
-        error = row.error
-        if error is None:
-            try:
-                good.append((idx, case_from_data(row.data, kb, source=row.source or f"line {row.line}",
-                                                 text_checked=row.plain_text)))
+        source = row.source or f"line {row.line}"
+        try:
+            error = row.error
+            if error is None:
+                r = ready_from_data(row.data, kb, source=source, text_checked=row.plain_text, laws=laws)
+                good.append((idx, r.case))  # re-dated to expect.as_of; under its reform: law (r.reforms)
+                if r.reforms:
+                    reformed[idx] = r.reforms
                 continue
-            except CaseError as exc:
-                error = str(exc)
+        except Exception as exc:  # CaseError, or anything else one row can cause: that row's error
+            error = row_error(source, exc)
         results[idx] = Result(row.line, error=error)
     outs: list[tuple[int, dict]] = []
     if good:
-        try:
-            dets = list(solver.determine_many([c for _, c in good]))
-        except ExportKBError:  # isolate: solve one by one to find the culprit
-            dets = []
-            for idx, case in good:
-                try:
-                    dets.append(solver.determine(case))
-                except ExportKBError as exc1:
-                    dets.append(exc1)
+        dets: list[Any] = [None] * len(good)
+        groups: dict[tuple[str, ...], list[int]] = {}  # rows under the same law share one grounding
+        for k, (idx, _) in enumerate(good):
+            groups.setdefault(reformed.get(idx, ()), []).append(k)
+        for names, ks in groups.items():
+            slv = laws.solver(names) if names else solver
+            try:
+                for k, det in zip(ks, slv.determine_many([good[k][1] for k in ks])):
+                    dets[k] = det
+            except Exception:  # isolate: solve one by one to find the culprit
+                for k in ks:
+                    try:
+                        dets[k] = slv.determine(good[k][1])
+                    except Exception as exc1:
+                        dets[k] = exc1
         for (idx, case), det in zip(good, dets):
-            if isinstance(det, Exception):
-                results[idx] = Result(rows[idx].line, error=str(det))
+            source = rows[idx].source or f"line {rows[idx].line}"
+            try:
+                if isinstance(det, Exception):
+                    raise det
+                out = det.to_json()
+                out["line"] = rows[idx].line
+                if case.expect:
+                    out["expect_mismatches"] = [str(m) for m in compare(case.expect, det)]
+            except Exception as exc:
+                results[idx] = Result(rows[idx].line, error=row_error(source, exc))
                 continue
-            out = det.to_json()
-            out["line"] = rows[idx].line
-            if case.expect:
-                out["expect_mismatches"] = [str(m) for m in compare(case.expect, det)]
             outs.append((idx, out))
             if proofs == "all" or (proofs == "failed" and out.get("expect_mismatches")):
-                pending.append((case, out))
+                pending.append((idx, case, out))
     if pending:
         from ..explain.attach import attach_proofs  # proofs are built only when asked
 
-        attach_proofs(kb, box, pending)
+        by_law: dict[tuple[str, ...], list[tuple[int, Case, dict]]] = {}  # proofs on the law each row was solved under
+        for entry in pending:
+            by_law.setdefault(reformed.get(entry[0], ()), []).append(entry)
+        failed = set()
+        for names, group in by_law.items():
+            law, law_box = (laws.kb_for(names), box.setdefault(("law", names), {})) if names else (kb, box)
+            try:
+                attach_proofs(law, law_box, [(case, out) for _, case, out in group])
+            except Exception:  # isolate: one case's proof must not cost the chunk its proofs
+                for idx, case, out in group:
+                    out.pop("proofs", None)
+                    try:
+                        attach_proofs(law, law_box, [(case, out)])
+                    except Exception as exc:
+                        failed.add(idx)
+                        source = rows[idx].source or f"line {rows[idx].line}"
+                        results[idx] = Result(rows[idx].line, error=row_error(source, exc))
+        outs = [(idx, out) for idx, out in outs if idx not in failed]
     for idx, out in outs:
         summary.add(out)
         results[idx] = Result(rows[idx].line, out if keep_dicts else None, text=result_text(out))
     summary.errors = len(rows) - len(outs)
     return results, summary  # type: ignore[return-value]
+
+
+def _laws(box: dict, solver: Solver):
+    """The chunk's reform cache (kept in the worker's box): each combination of reforms named by rows'
+    `reform:` lists is applied once per process, solved with the batch solver's options."""
+    if "_laws" not in box:
+        from ..solve.laws import ReformCache
+
+        box["_laws"] = ReformCache(solver.kb, solver.options)
+    return box["_laws"]
 
 
 def run_batch(rows: Iterable[Row], *, kb_path: str | None = None, jobs: int = 1, chunk: int | None = None,
@@ -358,15 +502,161 @@ def run_batch(rows: Iterable[Row], *, kb_path: str | None = None, jobs: int = 1,
             consume(*_solve_chunk(ch, kb, solver, proofs, box))
         return summary
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    wires = ([row._wire() for row in ch] for ch in chunked(rows, chunk))
     _PRELOADED.update(path=kb_arg, kb=kb)
+    pool = _Pool(ctx, jobs, (kb_arg, time_limit, proofs))
     try:
-        with ctx.Pool(jobs, initializer=_init_worker, initargs=(kb_arg, time_limit, proofs)) as pool:
-            for triples, part in pool.imap(_solve_chunk_in_worker, wires, chunksize=1):
-                consume([Result(line, text=text, error=error) for line, text, error in triples], part)
+        for triples, part in pool.imap_ordered(chunked(rows, chunk)):
+            consume([Result(line, text=text, error=error) for line, text, error in triples], part)
+        pool.close()
     finally:
+        pool.kill()
         _PRELOADED.clear()
     return summary
+
+
+class WorkerDied(RunFailed):
+    """A worker process died (killed by the OOM killer, say) or failed while solving a chunk."""
+
+
+def _worker_main(conn: Any, init_args: tuple) -> None:
+    """A worker: receive (chunk number, rows) on its pipe, send back (number, results, failure).
+
+    SIGINT is ignored: Ctrl-C reaches the whole process group, and the parent (which stops the
+    workers) decides what an interrupt means. The parent's ends of the pipes that a forked worker
+    inherited are closed, so that each worker sees end-of-file, and exits, when the parent is gone.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler (it would raise here)
+    for end in _PRELOADED.get("parent_ends", ()):
+        end.close()
+    _init_worker(*init_args)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        number, wire = task
+        try:
+            reply = (number, _solve_chunk_in_worker(wire), None)
+        except Exception as exc:  # the whole chunk failed (rows are isolated, so not a row's fault)
+            reply = (number, None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+        try:
+            conn.send(reply)
+        except OSError:  # the parent is gone (killed): nobody to answer, exit quietly
+            return
+
+
+class _Worker:
+    __slots__ = ("process", "conn", "chunk")
+
+    def __init__(self, process: Any, conn: Any):
+        self.process, self.conn = process, conn
+        self.chunk: tuple[int, int, int] | None = None  # (chunk number, first line, last line) in hand
+
+
+class _Pool:
+    """Worker processes with one pipe each; chunks are solved in parallel and yielded in input order.
+
+    At most ``2 × jobs`` chunks are read ahead of the one being written, so memory is bounded by
+    the chunk size, not the log. The parent waits on every busy worker's pipe and process sentinel
+    at once, so a worker that dies is seen at once (multiprocessing.Pool would wait for ever).
+    """
+
+    def __init__(self, ctx: Any, jobs: int, init_args: tuple):
+        self.workers: list[_Worker] = []
+        ends: list[Any] = []
+        _PRELOADED["parent_ends"] = ends
+        for _ in range(jobs):
+            parent, child = ctx.Pipe()
+            ends.append(parent)
+            proc = ctx.Process(target=_worker_main, args=(child, init_args), daemon=True)
+            proc.start()
+            child.close()
+            self.workers.append(_Worker(proc, parent))
+        self.window = 2 * jobs
+
+    def imap_ordered(self, chunks: Iterable[list[Row]]) -> Iterator[tuple[list[tuple], Summary]]:
+        it = iter(chunks)
+        idle = list(reversed(self.workers))
+        busy: list[_Worker] = []
+        done: dict[int, tuple[list[tuple], Summary]] = {}
+        next_in = next_out = 1
+        exhausted = False
+        while True:
+            while idle and not exhausted and next_in - next_out < self.window:
+                ch = next(it, None)
+                if ch is None:
+                    exhausted = True
+                    break
+                w = idle.pop()
+                w.chunk = (next_in, ch[0].line, ch[-1].line)
+                try:
+                    w.conn.send((next_in, [row._wire() for row in ch]))
+                except OSError:
+                    self._died(w)
+                busy.append(w)
+                next_in += 1
+            if next_out in done:
+                yield done.pop(next_out)
+                next_out += 1
+                continue
+            if not busy:
+                return
+            ready = set(wait_ready([w.conn for w in busy] + [w.process.sentinel for w in busy]))
+            for w in list(busy):
+                if w.conn in ready or (w.process.sentinel in ready and w.conn.poll()):
+                    try:
+                        number, payload, failure = w.conn.recv()
+                    except (EOFError, OSError):
+                        self._died(w)
+                    if failure is not None:
+                        raise WorkerDied(f"a worker failed while solving {self._where(w)}: "
+                                         f"{failure.strip()} (fix: report this as a bug, with the chunk's lines)")
+                    done[number] = payload
+                    w.chunk = None
+                    busy.remove(w)
+                    idle.append(w)
+                elif w.process.sentinel in ready:
+                    self._died(w)
+
+    @staticmethod
+    def _where(w: _Worker) -> str:
+        number, first, last = w.chunk or (0, 0, 0)
+        return f"chunk {number} (lines {first}–{last})"
+
+    def _died(self, w: _Worker) -> None:
+        w.process.join(1)
+        code = w.process.exitcode
+        if code is not None and code < 0:
+            try:
+                how = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"killed by signal {-code}"
+        else:
+            how = f"exit code {code}"
+        raise WorkerDied(f"worker process {w.process.pid} died ({how}) while solving {self._where(w)}; "
+                         f"no output was written (fix: if it ran out of memory, use a smaller --chunk or fewer --jobs)")
+
+    def close(self) -> None:
+        """Ask every worker to finish (end of input)."""
+        for w in self.workers:
+            try:
+                w.conn.send(None)
+            except OSError:
+                pass
+        for w in self.workers:
+            w.process.join(5)
+
+    def kill(self) -> None:
+        """Stop every worker that is still running (an interrupt, a dead sibling, an error)."""
+        for w in self.workers:
+            if w.process.is_alive():
+                w.process.kill()
+        for w in self.workers:
+            w.process.join()
+            w.conn.close()
 
 
 # --------------------------------------------------------------------------- writers
@@ -385,11 +675,15 @@ def csv_rows(out: dict[str, Any]) -> Iterator[list[Any]]:
 
 
 class Writer:
-    """Streams results to a file (or stdout) as JSONL or CSV."""
+    """Streams results to a file (or stdout) as JSONL or CSV.
+
+    CSV cells that a spreadsheet would run as formulas (an id such as ``=HYPERLINK(...)``) are
+    neutralised (:mod:`exportkb.batch.outputs`); every other row is written byte for byte as before.
+    """
 
     def __init__(self, fh: io.TextIOBase, fmt: str):
         self.fh, self.fmt = fh, fmt
-        self._csv = csv.writer(fh) if fmt == "csv" else None
+        self._csv = CsvOut(fh) if fmt == "csv" else None
         if self._csv:
             self._csv.writerow(CSV_OUT_COLUMNS)
 

@@ -10,6 +10,7 @@ is :func:`exportkb.suites.expect.compare` (it needs the solver's output, a layer
 """
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from ..errors import FieldProblem
@@ -31,18 +32,64 @@ _LIST_KEYS = {"red_flags", "red_flags_include", "obligations", "obligations_incl
               "exceptions_unavailable", "notes", "notes_include", "notes_exclude"}
 
 
-def check_expect_shape(expect: dict[str, Any], item_ids: list[str], src: str, line_of) -> list[FieldProblem]:
-    """Problems with the shape of an `expect:` block (unknown keys, wrong types)."""
+#: Which KB predicate argument holds the names of each list-valued expectation, and whether the
+#: comparison ignores case (exceptions and red flags are compared in upper case). Case-level keys
+#: first, then item-level ones; ``notes`` and ``dates``/``figures`` names are open (not checked).
+_CASE_VOCAB = {"red_flags": ("red_flag/2", 1), "red_flags_include": ("red_flag/2", 1),
+               "obligations": ("case_obligation/2", 1), "obligations_include": ("case_obligation/2", 1)}
+_ITEM_VOCAB = {"requirements": ("license_requirement/3", 2), "requirements_include": ("license_requirement/3", 2),
+               "exceptions_available": ("exception_available/3", 2), "exceptions_include": ("exception_available/3", 2),
+               "exceptions_unavailable": ("exception_available/3", 2),
+               "obligations": ("obligation/3", 2), "obligations_include": ("obligation/3", 2),
+               "obligations_exclude": ("obligation/3", 2)}
+
+
+def expectation_names(kb: Any, signature: str, position: int) -> set[str] | None:
+    """The names a list expectation may use, as the determination spells them (None: open).
+
+    Exceptions are shown by their catalogue name (``LPP``, ``VEU-NATIONAL``) and red flags in
+    upper case, so those are returned in upper case (the comparison upper-cases the expectation)."""
+    names = kb.head_constants(signature, position)
+    if names is None:
+        return None
+    if signature == "exception_available/3":
+        return {kb.exception_names.get(x, (x.upper(),))[0].upper() for x in names}
+    if signature == "red_flag/2":
+        return {x.upper() for x in names}
+    return set(names)
+
+
+def check_expect_shape(expect: dict[str, Any], item_ids: list[str], src: str, line_of,
+                       kb: Any = None) -> list[FieldProblem]:
+    """Problems with the shape of an `expect:` block (unknown keys, wrong types) and, given the KB,
+    names in its lists that the KB can never derive (``exceptions_unavailable: [LLP]`` would pass
+    for ever, whatever the KB concludes)."""
     problems: list[FieldProblem] = []
 
     def bad(path: str, value: Any, msg: str, fix: str) -> None:
         problems.append(FieldProblem(src, path, msg, fix, line=line_of(path), value=value, has_value=True))
 
-    def check_value(path: str, key: str, value: Any) -> None:
+    def check_names(path: str, values: list[str], where: tuple[str, int] | None) -> None:
+        if kb is None or where is None:
+            return
+        vocab = expectation_names(kb, *where)
+        if vocab is None:
+            return
+        upper = where[0] in ("exception_available/3", "red_flag/2")
+        for i, v in enumerate(values):
+            if (v.upper() if upper else v) in vocab:
+                continue
+            close = difflib.get_close_matches(v.upper() if upper else v, sorted(vocab), n=1)
+            bad(f"{path}[{i}]", v, "not a name the knowledge base uses here",
+                (f"did you mean '{close[0]}'? " if close else "") + "accepted: " + ", ".join(sorted(vocab)))
+
+    def check_value(path: str, key: str, value: Any, vocab: dict[str, tuple[str, int]] = _CASE_VOCAB) -> None:
         if key in _BOOL_KEYS and not isinstance(value, bool):
             bad(path, value, "expected true or false", "write true or false")
         if key in _LIST_KEYS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             bad(path, value, "expected a list of names", "write a list such as [AIA, LPP] (or [] for none)")
+        elif key in _LIST_KEYS:
+            check_names(path, value, vocab.get(key))
         if key in ("dates", "figures") and not isinstance(value, dict):
             bad(path, value, "expected a mapping", "write name: value pairs")
         if key == "as_of":
@@ -68,7 +115,7 @@ def check_expect_shape(expect: dict[str, Any], item_ids: list[str], src: str, li
                 if k not in ITEM_KEYS:
                     bad(f"{path}.{k}", v, "unknown expectation key", "accepted: " + ", ".join(sorted(ITEM_KEYS)))
                 else:
-                    check_value(f"{path}.{k}", k, v)
+                    check_value(f"{path}.{k}", k, v, _ITEM_VOCAB)
         else:
             bad(path, value, "neither a case-level expectation nor an item id of this case",
                 "case-level keys: " + ", ".join(sorted(CASE_KEYS)) + "; item ids: " + ", ".join(item_ids))

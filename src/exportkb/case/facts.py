@@ -21,6 +21,7 @@ String = lru_cache(maxsize=8192)(_String)
 Number = lru_cache(maxsize=8192)(_Number)
 _constant = lru_cache(maxsize=1024)(lambda name: Function(name))
 
+from .exact import LIMB
 from .loader import mantissa_exponent
 from .model import Case
 
@@ -121,7 +122,9 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
 
     usage, knowledge = case.usage_this_year, case.knowledge
     for key in type(usage).model_fields:  # the fields in order, as model_dump() gives them (without its cost)
-        add("usage", _constant(key), Number(getattr(usage, key)))
+        # a usage figure may reach 10^15: it reaches clingo as millions and units (exportkb.case.exact)
+        high, low = divmod(getattr(usage, key), LIMB)
+        add("usage", _constant(key), Number(high), Number(low))
     for key in type(knowledge).model_fields:
         value = getattr(knowledge, key)
         if value is not None:

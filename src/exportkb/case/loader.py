@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import json
 import re
+import stat
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -24,11 +26,11 @@ if TYPE_CHECKING:
 
 from ..errors import CaseError, FieldProblem
 from .expect import check_expect_shape
+from .exact import INT32_MAX, MAX_ITEMS, TPP_BOUND
 from .model import CASE_KEY_RE, Case, Item, Party
 from .vocabulary import Vocabulary
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-INT32_MAX = 2**31 - 1
 # Dates the solver accepts: YYYYMMDD must stay a plausible transaction date (the
 # rule dates from 2025; a year such as 0025 or 2205 is a typo, not a scenario).
 DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
@@ -38,44 +40,196 @@ _INT_RE = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 
 
 # --------------------------------------------------------------------------- reading
-def read_document(path: Path) -> tuple[Any, dict[str, int]]:
-    """Read a YAML or JSON file into Python data plus a map field-path → line."""
+#: Bounds applied while reading, before any object is built. A case file nests four levels deep
+#: (expect: item: key: [names]); the bounds are far above any real case and far below what makes
+#: reading slow: a 348-byte YAML "billion laughs" expands to ~10^9 nodes through aliases.
+MAX_DEPTH = 64
+MAX_NODES = 200_000
+MAX_JSON_DIGITS = 4300  # Python's own int-from-text limit (sys.get_int_max_str_digits())
+
+
+def read_document(path: str | Path) -> tuple[Any, dict[str, int]]:
+    """Read a YAML or JSON file into Python data plus a map field-path → line.
+
+    Only regular files are opened (a FIFO would block forever, /dev/zero never ends), and at most
+    ``MAX_FILE_BYTES + 1`` bytes are read whatever the size the file system reports."""
+    path = Path(path)
     name = str(path)
-    if path.is_dir():
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise CaseError([FieldProblem(name, "", "no such file", "check the path")]) from None
+    except OSError as exc:
+        raise CaseError([FieldProblem(name, "", f"cannot read it: {exc.strerror or exc}",
+                                      "check the path and its permissions")]) from None
+    if stat.S_ISDIR(st.st_mode):
         raise CaseError([FieldProblem(name, "", "is a directory, not a case file",
                                       "name the .yaml/.json files, or use a glob such as DIR/*.yaml")])
-    if not path.exists():
-        raise CaseError([FieldProblem(name, "", "no such file", "check the path")])
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise CaseError([FieldProblem(name, "", f"file is {size:,} bytes; a case file may be at most {MAX_FILE_BYTES:,}",
+    if not stat.S_ISREG(st.st_mode):
+        raise CaseError([FieldProblem(name, "", "is not a regular file (a device, pipe or socket)",
+                                      "save the case to a .yaml or .json file and name that")])
+    if st.st_size > MAX_FILE_BYTES:
+        raise CaseError([FieldProblem(name, "", f"file is {st.st_size:,} bytes; a case file may be at most {MAX_FILE_BYTES:,}",
                                       "split it, or use `exportkb batch` for transaction logs")])
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise CaseError([FieldProblem(name, "", f"cannot read it: {exc.strerror or exc}",
+                                      "check the file's permissions")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise CaseError([FieldProblem(name, "", f"file is over {MAX_FILE_BYTES:,} bytes; a case file may be at most that",
+                                      "split it, or use `exportkb batch` for transaction logs")])
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
         raise CaseError([FieldProblem(name, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                                      "save the file as UTF-8")]) from None
+                                      "save the file as UTF-8", line=line)]) from None
     if not text.strip():
         raise CaseError([FieldProblem(name, "", "the file is empty", "write a case; see docs/case-format.md")])
     if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text, parse_float=Decimal), {}
-        except json.JSONDecodeError as exc:
-            raise CaseError([FieldProblem(name, "", f"invalid JSON: {exc.msg}", "fix the JSON syntax",
-                                          line=exc.lineno)]) from None
+        data = decode_json(text, name)
+        if _deeper_than(data, MAX_DEPTH):
+            raise CaseError([FieldProblem(name, "", f"nested more than {MAX_DEPTH} levels deep",
+                                          "check the structure; see docs/case-format.md")])
+        return data, {}
     return parse_yaml(text, name)
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether JSON data nests more than *limit* levels (iterative: the data may nest ~1000 deep)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: JSON objects as dicts, refusing a key given twice (``json`` keeps the last)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return out
+
+
+#: One decoder, built once: ``json.loads`` with keyword arguments builds a new decoder per call, which
+#: cost a batch row more than the duplicate-key hook does.
+_JSON = json.JSONDecoder(parse_float=Decimal, object_pairs_hook=_unique_keys)
+
+
+class _TooLong:
+    """Stand-in for a JSON number too long to convert; found by :func:`_too_long_paths` (error path only)."""
+
+    def __init__(self, text: str):
+        self.digits = len(text.lstrip("-"))
+
+
+def _too_long_paths(data: Any, path: str) -> Iterable[tuple[str, int]]:
+    if isinstance(data, _TooLong):
+        yield path, data.digits
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            yield from _too_long_paths(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _too_long_paths(v, f"{path}[{i}]")
+
+
+def decode_json(text: str, source: str, fix: str = "fix the JSON syntax") -> Any:
+    """Strict JSON: exact numbers (Decimal), a key given twice refused, over-long numbers and deep
+    nesting refused — each as a :class:`CaseError` naming *source* (the file, or ``file:line`` of a
+    JSONL row) and, where known, the field. The one JSON reader of case files and batch rows."""
+    try:
+        return _JSON.decode(text)
+    except json.JSONDecodeError as exc:
+        line = exc.lineno if "\n" in text.rstrip("\n") else None
+        raise CaseError([FieldProblem(source, "", f"invalid JSON: {exc.msg}", fix, line=line)]) from None
+    except _DuplicateKey as exc:
+        raise CaseError([FieldProblem(source, _key_text(exc.key), "key given twice", "keep one of them")]) from None
+    except RecursionError:
+        raise CaseError([FieldProblem(source, "", f"nested too deeply (a case file nests at most {MAX_DEPTH} levels)",
+                                      "check the structure; see docs/case-format.md")]) from None
+    except ValueError:  # an integer of more than 4,300 digits (Python's int-from-text limit)
+        pass
+    try:
+        data = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_keys,
+                          parse_int=lambda t: _TooLong(t) if len(t) > MAX_JSON_DIGITS else int(t))
+        where = list(_too_long_paths(data, ""))
+    except (ValueError, RecursionError, _DuplicateKey):  # pragma: no cover - the first decode said why
+        where = []
+    problems = [FieldProblem(source, p, f"a number of {n:,} digits; numbers may have at most {MAX_JSON_DIGITS:,}",
+                             "check the value") for p, n in where]
+    raise CaseError(problems or [FieldProblem(source, "", f"a number of more than {MAX_JSON_DIGITS:,} digits",
+                                              "check the values")])
+
+
+def _key_text(key: str) -> str:
+    return key if len(key) <= 80 else key[:80] + "..."
+
+
+@functools.cache
+def _bounded_loader_class() -> type:
+    """A SafeLoader whose composer refuses nesting deeper than MAX_DEPTH before building it (PyYAML
+    composes recursively: 10^5 levels would end in a RecursionError). Built once, on first use, so
+    that JSON-only runs never import PyYAML."""
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        depth = 0
+        source = "<string>"
+
+        def compose_node(self, parent, index):  # type: ignore[override]
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise CaseError([FieldProblem(self.source, "", f"nested more than {MAX_DEPTH} levels deep",
+                                              "check the indentation and brackets; see docs/case-format.md",
+                                              line=mark.line + 1)])
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return BoundedLoader
+
+
+def _yaml_loader(text: str, name: str):
+    loader = _bounded_loader_class()(text)
+    loader.source = name
+    return loader
 
 
 def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[str, int]]:
     import yaml  # here, not at the top: JSON/JSONL/CSV batches never pay for importing it
 
+    loader = _yaml_loader(text, name)
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = []
+        while loader.check_node():
+            nodes.append(loader.get_node())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise CaseError([FieldProblem(name, "", f"invalid YAML: {problem}", "fix the YAML syntax", line=line)]) from None
+    finally:
+        loader.dispose()
     if not nodes:
         raise CaseError([FieldProblem(name, "", "the file is empty (only comments or blank lines)",
                                       "write a case; see docs/case-format.md")])
@@ -83,28 +237,56 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[str, int]]:
         raise CaseError([FieldProblem(name, "", f"holds {len(nodes)} YAML documents; a case file holds one",
                                       "put each case in its own file")])
     lines: dict[str, int] = {}
-    data = _convert(nodes[0], "", lines, name)
+    data = _YamlWalk(name, lines).convert(nodes[0], "")
     return data, lines
 
 
-def _convert(node: yaml.Node, path: str, lines: dict[str, int], name: str) -> Any:
+class _YamlWalk:
+    """Node tree → Python data, counting every node built: aliases make a small file expand to a
+    huge tree (or a cycle), so the walk refuses a cycle and stops after MAX_NODES nodes."""
+
+    def __init__(self, name: str, lines: dict[str, int]):
+        self.name, self.lines, self.budget = name, lines, MAX_NODES
+        self.open: set[int] = set()  # ids of the collection nodes being converted (a cycle returns to one)
+
+    def convert(self, node, path: str, lines: dict[str, int] | None = None) -> Any:
+        lines = self.lines if lines is None else lines
+        self.budget -= 1
+        if self.budget < 0:
+            raise CaseError([FieldProblem(self.name, "", f"expands to more than {MAX_NODES:,} values (YAML aliases "
+                                          "repeating aliases: an 'alias bomb')", "write the values out; do not nest aliases",
+                                          line=node.start_mark.line + 1)])
+        if node.id in ("mapping", "sequence"):
+            key = id(node)
+            if key in self.open:
+                raise CaseError([FieldProblem(self.name, path, "a YAML alias refers to a value that contains it (a cycle)",
+                                              "remove the recursive alias", line=node.start_mark.line + 1)])
+            self.open.add(key)
+            try:
+                return _convert(node, path, lines, self.name, self)
+            finally:
+                self.open.discard(key)
+        return _convert(node, path, lines, self.name, self)
+
+
+def _convert(node: yaml.Node, path: str, lines: dict[str, int], name: str, walk: _YamlWalk) -> Any:
     import yaml  # already loaded by parse_yaml: a dictionary lookup
 
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for knode, vnode in node.value:
-            key = _convert(knode, path, {}, name)
+            key = walk.convert(knode, path, {})  # a key's line is not its mapping's line
             if not isinstance(key, str):
                 key = str(key)
             sub = f"{path}.{key}" if path else key
             if key in out:
                 raise CaseError([FieldProblem(name, sub, "key given twice", "keep one of them",
                                               line=knode.start_mark.line + 1)])
-            out[key] = _convert(vnode, sub, lines, name)
+            out[key] = walk.convert(vnode, sub)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(v, f"{path}[{i}]", lines, name) for i, v in enumerate(node.value)]
+        return [walk.convert(v, f"{path}[{i}]") for i, v in enumerate(node.value)]
     value = node.value
     if node.style is not None:  # quoted: always a string
         return value
@@ -150,7 +332,33 @@ _FIXES = {
     "dict_type": "give a mapping of keys to values",
     "decimal_parsing": "give a number",
     "decimal_type": "give a number",
+    "number_not_finite": "give a number",
+    "number_out_of_range": "check the value (write it in plain digits, e.g. 15832 or 3.0e26)",
+    "count_not_bool": "give a whole number (true/false is not a count)",
+    "date_not_iso": "write the date as YYYY-MM-DD (a Unix timestamp is not accepted)",
 }
+
+
+def shown(value: Any) -> Any:
+    """A value as an error message may quote it: huge numbers and long texts are described, not printed.
+
+    Why: ``repr`` of a 5,000-digit integer raises (Python's int-to-text limit), and a message that
+    echoes megabytes of input is no message."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return _Described(f"<a whole number of about {int(value.bit_length() * 0.30103) + 1:,} digits>")
+    if isinstance(value, Decimal) and value.is_finite() and (len(value.as_tuple().digits) > 60
+                                                              or abs(value.adjusted()) > 10**6):
+        return _Described(f"<a number of {len(value.as_tuple().digits):,} digits, exponent {value.adjusted():,}>")
+    if isinstance(value, str) and len(value) > 200:
+        return _Described(repr(value[:80]) + f"... <{len(value):,} characters>")
+    return value
+
+
+class _Described(str):
+    """A stand-in for a value too big to quote; its repr is the description itself."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def _loc_to_path(loc: Iterable[Any]) -> str:
@@ -159,7 +367,6 @@ def _loc_to_path(loc: Iterable[Any]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            part = "from" if part == "from_" else part
             out += f".{part}" if out else str(part)
     return out
 
@@ -201,6 +408,15 @@ def case_from_data(data: Any, kb: Vocabulary, source: str = "<data>", lines: dic
     ``text_checked``: the caller knows that no key or string holds NUL or a lone surrogate
     (e.g. the data was decoded from JSON text without any ``\\u`` escape), so that scan is skipped.
     """
+    try:
+        return _case_from_data(data, kb, source, lines, text_checked)
+    except RecursionError:  # data nested near the interpreter's limit (a JSONL row): refused, not a traceback
+        raise CaseError([FieldProblem(source, "", f"nested too deeply (a case nests at most {MAX_DEPTH} levels)",
+                                      "check the structure; see docs/case-format.md")]) from None
+
+
+def _case_from_data(data: Any, kb: Vocabulary, source: str, lines: dict[str, int] | None,
+                    text_checked: bool) -> Case:
     lines = lines or {}
     if not isinstance(data, dict):
         raise CaseError([FieldProblem(source, "", f"the document is a {type(data).__name__}, not a mapping",
@@ -224,7 +440,7 @@ def case_from_data(data: Any, kb: Vocabulary, source: str = "<data>", lines: dic
                 fix = (f"did you mean '{close[0]}'? " if close else "") + "accepted keys: " + ", ".join(allowed)
             has_value = err["type"] != "missing"
             problems.append(FieldProblem(source, path, msg, fix, line=_line(lines, path),
-                                         value=err.get("input"), has_value=has_value and not isinstance(err.get("input"), (dict, list))))
+                                         value=shown(err.get("input")), has_value=has_value and not isinstance(err.get("input"), (dict, list))))
         raise CaseError(problems) from None
     case._source = source
     case._lines = dict(lines)
@@ -288,6 +504,12 @@ def _unusable_text(data: Any, path: str) -> Iterable[tuple[str, Any, str, str]]:
                 "write the character itself, or a valid surrogate pair in JSON"
 
 
+def line_of(case: Case, path: str) -> int | None:
+    """The line of field *path* in the case's file (None for data without lines): for messages
+    that other layers raise about a case's field."""
+    return _line(case._lines, path)
+
+
 def _line(lines: dict[str, int], path: str) -> int | None:
     while path:
         if path in lines:
@@ -305,7 +527,7 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
 
     def bad(path: str, value: Any, msg: str, fix: str) -> None:
-        problems.append(FieldProblem(src, path, msg, fix, line=_line(lines, path), value=value, has_value=True))
+        problems.append(FieldProblem(src, path, msg, fix, line=_line(lines, path), value=shown(value), has_value=True))
 
     countries = kb.countries
 
@@ -346,6 +568,10 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
 
     seen: dict[str, int] = {}
     total_tpp = 0
+    item_over_bound = False  # TPP bounds: exportkb.case.exact (the KB's exact arithmetic relies on them)
+    if len(case.items) > MAX_ITEMS:
+        bad("items", len(case.items), f"{len(case.items):,} item lines; a case may have at most {MAX_ITEMS:,}",
+            "split the shipment into several cases")
     for i, item in enumerate(case.items):
         base = f"items[{i}]"
         if item.id in seen:
@@ -367,16 +593,19 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
                 bad(f"{base}.tpp", str(item.tpp), "TPP must be a whole number",
                     "round down to a whole number (every TPP threshold is a whole number, so rounding down never changes a >= test)")
             elif item.tpp > INT32_MAX:
-                bad(f"{base}.tpp", str(item.tpp), f"larger than {INT32_MAX:,}, the largest number the solver handles", "check the value")
+                bad(f"{base}.tpp", str(item.tpp), f"larger than {INT32_MAX:,}, the largest per-unit TPP the solver handles",
+                    "check the value; give the TPP of one unit (one IC or one computer) and the number of units in quantity")
             else:
                 total = int(item.tpp) * item.quantity
                 total_tpp += total
-                if total > INT32_MAX:
+                if total > TPP_BOUND:
+                    item_over_bound = True
                     bad(f"{base}.quantity", item.quantity,
-                        f"quantity x tpp = {total:,} exceeds {INT32_MAX:,}, the largest number the solver handles",
-                        "split the shipment into several cases")
+                        f"quantity x tpp = {total:,} exceeds {TPP_BOUND:,} (10^15), the largest TPP total the knowledge base computes exactly",
+                        "check the value, or split the shipment into several cases")
         if item.quantity > INT32_MAX:
-            bad(f"{base}.quantity", item.quantity, "too large", f"give at most {INT32_MAX:,}")
+            bad(f"{base}.quantity", item.quantity, "too large",
+                f"give at most {INT32_MAX:,} units per item line (split a larger line into several items)")
         if item.performance_density is not None:
             scaled = item.performance_density * 10000
             if scaled != scaled.to_integral_value():
@@ -412,15 +641,28 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
                 + (": " + ", ".join(x for x in party_ids if x != party.id) if len(party_ids) > 1 else ", or remove same_veu_as"))
 
     country("knowledge.iaas_training_4e091_for_hq", case.knowledge.iaas_training_4e091_for_hq)
+    if case.reform:
+        from .reform_names import reform_name_problem
+
+        for i, name in enumerate(case.reform):
+            why = reform_name_problem(name)
+            if why is not None:
+                bad(f"reform[{i}]", name, *why)
+            elif name in case.reform[:i]:
+                bad(f"reform[{i}]", name, f"given twice (also reform[{case.reform.index(name)}])", "name each reform once")
     if case.expect is not None:
         problems.extend(check_expect_shape(case.expect, [it.id for it in case.items], src,
-                                           lambda path: _line(lines, path)))
+                                           lambda path: _line(lines, path), kb))
+    if total_tpp > TPP_BOUND and not item_over_bound:
+        bad("items", f"{total_tpp:,} TPP",
+            f"the item lines add up to {total_tpp:,} TPP, beyond {TPP_BOUND:,} (10^15), the largest TPP total the knowledge base computes exactly",
+            "check the quantities, or split the shipment into several cases")
     for key, value in case.usage_this_year.model_dump().items():
-        if total_tpp > INT32_MAX:
-            break  # the shipment itself overflows and is reported at its item; one message is enough
-        if value > INT32_MAX or value + total_tpp > INT32_MAX:
+        if total_tpp > TPP_BOUND:
+            break  # the shipment itself is beyond the bound and is reported above; one message is enough
+        if value > TPP_BOUND or value + total_tpp > TPP_BOUND:
             bad(f"usage_this_year.{key}", value,
-                f"with this shipment ({total_tpp:,} TPP) exceeds {INT32_MAX:,}, the largest number the solver handles",
+                f"with this shipment ({total_tpp:,} TPP) exceeds {TPP_BOUND:,} (10^15), the largest TPP total the knowledge base computes exactly",
                 "check the value, or split the case")
     return problems
 
@@ -454,3 +696,48 @@ def iter_case_paths(paths: Iterable[str | Path]) -> list[Path]:
         else:
             out.append(p)
     return out
+
+
+# --------------------------------------------------------------------------- expect.as_of
+def as_of(case: Case) -> dt.date | None:
+    """The date of ``expect.as_of`` (validated by the loader), if the case sets one."""
+    value = (case.expect or {}).get("as_of")
+    if value is None:
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def redated(case: Case) -> Case:
+    """The case re-dated to ``expect.as_of`` when given (the same case otherwise)."""
+    d = as_of(case)
+    return case.model_copy(update={"date": d}) if d is not None and d != case.date else case
+
+
+# --------------------------------------------------------------------------- log lines (JSONL / CSV)
+#: Batch logs are opened with ``errors="surrogateescape"``: a byte that is not UTF-8 becomes a lone
+#: surrogate U+DC80..U+DCFF (never produced by decoding valid UTF-8), found here per line.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def undecodable_byte(text: str) -> int | None:
+    """The 1-based byte offset of the first non-UTF-8 byte of a line read with surrogateescape, or None."""
+    m = _ESCAPED_BYTE.search(text)
+    if m is None:
+        return None
+    return len(text[:m.start()].encode("utf-8", "surrogateescape")) + 1
+
+
+def check_utf8_line(text: str, source: str) -> None:
+    """Refuse a log line holding bytes that are not UTF-8 (``source`` is ``file:line``). Decoding
+    them leniently would turn them into U+FFFD and silently change ids."""
+    at = undecodable_byte(text)
+    if at is not None:
+        raise CaseError([FieldProblem(source, "", f"not UTF-8 text (byte {at} of the line is not UTF-8)",
+                                      "save the file as UTF-8")])
+
+
+def decode_json_row(raw: str, source: str) -> Any:
+    """One JSONL row: strict UTF-8 (see :func:`check_utf8_line`) and strict JSON (:func:`decode_json`)."""
+    if not raw.isascii() and _ESCAPED_BYTE.search(raw) is not None:
+        check_utf8_line(raw, source)
+    return decode_json(raw, source, fix="one JSON object per line")

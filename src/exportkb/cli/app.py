@@ -12,10 +12,11 @@ from pathlib import Path
 
 import click
 
+from ..budget import budgeted, memory_limit_option, time_limit_option
 from ..errors import ExportKBError
 from ..solve.solver import SolveOptions, Solver
 from ..suites.expect import compare
-from .common import CONTEXT, get_kb, load_cases
+from .common import CONTEXT, get_kb, load_cases, ready_cases
 
 
 #: Subcommands defined in their own modules of exportkb.cli, imported only when named (or listed by --help):
@@ -48,10 +49,15 @@ class _Group(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
+        from ..escape import lines
         try:
             return super().invoke(ctx)
-        except ExportKBError as exc:
-            click.echo(f"error: {exc}", err=True)
+        except ExportKBError as exc:  # messages quote case data: no terminal sequence may reach stderr
+            click.echo(f"error: {lines(exc)}", err=True)
+            sys.exit(2)
+        except MemoryError:  # outside a command's own budget (exportkb.budget): still a message, not a traceback
+            click.echo("error: out of memory (fix: give a smaller case, or raise the limit with --memory-limit MB)",
+                       err=True)
             sys.exit(2)
 
 
@@ -91,27 +97,32 @@ def main(ctx: click.Context, kb_path: Path | None) -> None:
 @main.command(context_settings=CONTEXT)
 @click.argument("cases", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object per case (a list when several).")
-@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds of solving allowed per chunk.")
+@time_limit_option(60.0, help="Seconds of solving allowed per chunk of cases.")
+@memory_limit_option()
 @click.pass_context
+@budgeted("check", whole_command_time=False)
 def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, time_limit: float) -> None:
     """Determine CASES (files or folders) and compare with their `expect:` blocks.
 
     Exit 1 if any determination differs from what the case expects.
     """
     kb = get_kb(ctx)
-    loaded = load_cases(kb, cases)
-    solver = Solver(kb, SolveOptions(time_limit=time_limit))
+    readied = ready_cases(kb, cases)
+    loaded = [r.case for r in readied]
     failed = False
     out = []
     from rich.console import Console
 
     from .render import print_determination
     console = Console()
-    if any(c.reform for c in loaded):  # cases that name reforms are solved under them
-        from ..analysis.whatif import determine
-        dets = determine(loaded, kb, options=SolveOptions(time_limit=time_limit))
-    else:
-        dets = solver.determine_many(loaded)
+    dets: list = [None] * len(readied)
+    groups: dict[tuple[str, ...], list[int]] = {}  # cases under the same law share one grounding
+    for i, r in enumerate(readied):
+        groups.setdefault(r.reforms, []).append(i)
+    for idx in groups.values():
+        solver = Solver(readied[idx[0]].kb, SolveOptions(time_limit=time_limit))
+        for i, det in zip(idx, solver.determine_many([loaded[i] for i in idx])):
+            dets[i] = det
     for case, det in zip(loaded, dets):
         mism = compare(case.expect, det) if case.expect else None
         failed |= bool(mism)
@@ -133,7 +144,7 @@ def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, time_limit:
 def validate(ctx: click.Context, cases: tuple[str, ...]) -> None:
     """Check CASES (files or folders) against the case format without solving."""
     kb = get_kb(ctx)
-    loaded = load_cases(kb, cases)
+    loaded = ready_cases(kb, cases)  # as every command reads them: a reform combination that cannot apply is invalid too
     click.echo(f"{len(loaded)} case file(s) valid")
 
 

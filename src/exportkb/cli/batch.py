@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
+import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import click
 
-from ..batch import CSV_OUT_COLUMNS, Result, Writer, csv_rows, read_rows, run_batch
+from ..batch import CSV_OUT_COLUMNS, Result, Summary, Writer, csv_rows, read_rows, run_batch
+from ..batch.outputs import RunFailed, SafeOutputs, check_output, write_failed
+from ..budget import budgeted, cap_jobs, memory_limit_option, time_limit_option
+from ..case.loader import CASE_SUFFIXES
 from ..errors import ExportKBError
 
 
@@ -19,15 +22,18 @@ from ..errors import ExportKBError
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Output file (default: standard output; parquet needs a file).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
-@click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes (0 = one per CPU).")
+@click.option("--jobs", type=int, default=1, show_default=True,
+              help="Worker processes, at most the number of CPUs (more is capped, with a notice).")
 @click.option("--chunk", type=int, default=None, help="Cases per grounding (default: 1000 with one process, 500 with several).")
 @click.option("--proofs", type=click.Choice(["none", "failed", "all"]), default="none", show_default=True,
               help="Attach why-proofs: to cases whose `expect:` fails, or to all.")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where bad rows are reported (default: OUT.errors.jsonl, or standard error).")
-@click.option("--time-limit", type=float, default=300.0, show_default=True, help="Seconds of solving allowed per chunk.")
+@time_limit_option(300.0, help="Seconds of solving allowed per chunk.")
+@memory_limit_option()
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 @click.pass_context
+@budgeted("batch", whole_command_time=False)
 def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str, jobs: int, chunk: int | None,
           proofs: str, errors_path: Path | None, time_limit: float, quiet: bool) -> None:
     """Determine every case of INPUT: a JSONL file (one case object per line), a CSV file (one
@@ -45,14 +51,18 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
         raise ExportKBError("--chunk must be at least 1")
     if fmt == "parquet" and out_path is None:
         raise ExportKBError("--format parquet needs --out FILE")
-    jobs = jobs or os.cpu_count() or 1
+    jobs = cap_jobs(jobs)
     kb_path = ctx.find_root().obj.get("kb_path")
 
-    out_fh = open(out_path, "w", encoding="utf-8", newline="") if out_path and fmt != "parquet" else None
-    writer = Writer(out_fh or sys.stdout, fmt) if fmt != "parquet" else _ParquetWriter(out_path)
+    # The input is checked (exists, known type, readable, CSV header) before any output is touched.
+    rows = read_rows(input_path)
     if errors_path is None and out_path is not None:
         errors_path = out_path.with_name(out_path.name + ".errors.jsonl")
-    err_fh = open(errors_path, "w", encoding="utf-8") if errors_path else None
+    if out_path is not None:
+        check_output(out_path, "--out", inputs=[input_path], input_suffixes=CASE_SUFFIXES)
+    if errors_path is not None:
+        check_output(errors_path, "--errors", inputs=[input_path], input_suffixes=CASE_SUFFIXES,
+                     others=[(out_path, "--out")] if out_path is not None else ())
     consoles: list[Any] = []
 
     def console() -> Any:
@@ -61,6 +71,60 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
             from rich.console import Console
             consoles.append(Console(stderr=True))
         return consoles[0]
+
+    caught: list[int] = []
+    outputs = SafeOutputs()
+    try:
+        with _signals_interrupt(caught), outputs:
+            summary = _run(outputs, rows, out_path, errors_path, fmt, kb_path, jobs, chunk, time_limit, proofs,
+                           quiet, console)
+            if caught:  # an interrupt that a library swallowed still means the run is incomplete
+                raise Interrupted(caught[0])
+            outputs.commit()
+    except Interrupted as exc:
+        name = signal.Signals(exc.signum).name
+        if outputs.committed:  # the signal came while the finished outputs were being renamed
+            kept = f"after the run had finished: {out_path} is complete"
+        elif out_path is not None:
+            kept = f"no output file written; {out_path} is unchanged"
+        else:
+            kept = "the results on standard output are incomplete"
+        click.echo(f"interrupted ({name}): stopped, {kept}", err=True)
+        sys.exit(128 + exc.signum)
+    except RunFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(3)
+    if not quiet:
+        s = summary.to_json()
+        console().print(f"cases: {s['cases']}  license required: {s['license_required']}  errors: {s['errors']}"
+                      + (f" (see {errors_path})" if errors_path and s["errors"] else "")
+                      + (f"  expect failures: {s['expect_failures']}" if s["expect_failures"] else ""))
+        console().print("items by exception: " + (", ".join(f"{k} {v}" for k, v in s["items_by_exception"].items()) or "none")
+                      + "; red flags: " + (", ".join(f"{k} {v}" for k, v in s["red_flags"].items()) or "none"))
+    sys.exit(1 if summary.expect_failures else 0)
+
+
+def _run(outputs: SafeOutputs, rows: Any, out_path: Path | None, errors_path: Path | None, fmt: str,
+         kb_path: Any, jobs: int, chunk: int | None, time_limit: float, proofs: str, quiet: bool,
+         console: Any) -> Summary:
+    """Lock the outputs, write every result to their temporary files; the caller commits them."""
+    out_fh = None
+    if out_path is not None:
+        out_file = outputs.add(out_path, "--out")
+        if fmt == "parquet":
+            writer: Any = _ParquetWriter(out_file.create())
+        else:
+            out_fh = out_file.open_text()
+            writer = Writer(out_fh, fmt)
+    else:
+        writer = Writer(sys.stdout, fmt)
+    err_fh = outputs.add(errors_path, "--errors").open_text() if errors_path is not None else None
+
+    def failed(path: Path | None, option: str, exc: OSError) -> RunFailed:
+        if path is None:
+            return RunFailed(f"cannot write {'standard output' if option == '--out' else 'standard error'}: "
+                             f"{exc.strerror or exc}")
+        return write_failed(path, option, exc)
 
     progress: Any = None
     if not quiet and console().is_terminal:
@@ -71,31 +135,66 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
     def on_result(res: Result) -> None:
         if res.error is not None:
             line = json.dumps({"line": res.line, "error": res.error}, ensure_ascii=False)
-            (err_fh.write(line + "\n") if err_fh else console().print(f"[red]line {res.line}[/]: {res.error}"))
+            try:
+                (err_fh.write(line + "\n") if err_fh else _print_error(console(), res))
+            except OSError as exc:
+                raise failed(errors_path, "--errors", exc) from None
             return
-        writer.write_result(res)
+        try:
+            writer.write_result(res)
+        except OSError as exc:
+            raise failed(out_path, "--out", exc) from None
 
-    try:
-        with progress or contextlib.nullcontext():
-            task = progress.add_task("cases", total=None) if progress else None
-            summary = run_batch(read_rows(input_path), kb_path=kb_path, jobs=jobs, chunk=chunk,
-                                time_limit=time_limit, proofs=proofs, on_result=on_result,
-                                on_progress=(lambda n: progress.advance(task, n)) if progress else None)
-    finally:
-        if hasattr(writer, "close"):
+    with progress or contextlib.nullcontext():
+        task = progress.add_task("cases", total=None) if progress else None
+        summary = run_batch(rows, kb_path=kb_path, jobs=jobs, chunk=chunk, time_limit=time_limit, proofs=proofs,
+                            on_result=on_result,
+                            on_progress=(lambda n: progress.advance(task, n)) if progress else None)
+    if hasattr(writer, "close"):
+        try:
             writer.close()
-        if out_fh:
-            out_fh.close()
-        if err_fh:
-            err_fh.close()
-    if not quiet:
-        s = summary.to_json()
-        console().print(f"cases: {s['cases']}  license required: {s['license_required']}  errors: {s['errors']}"
-                      + (f" (see {errors_path})" if errors_path and s["errors"] else "")
-                      + (f"  expect failures: {s['expect_failures']}" if s["expect_failures"] else ""))
-        console().print("items by exception: " + (", ".join(f"{k} {v}" for k, v in s["items_by_exception"].items()) or "none")
-                      + "; red flags: " + (", ".join(f"{k} {v}" for k, v in s["red_flags"].items()) or "none"))
-    sys.exit(1 if summary.expect_failures else 0)
+        except OSError as exc:
+            raise failed(out_path, "--out", exc) from None
+    return summary
+
+
+def _print_error(console: Any, res: Result) -> None:
+    """A bad row on standard error; its text is escaped (``items[0]`` is not rich markup)."""
+    from rich.markup import escape
+
+    console.print(f"[red]line {res.line}[/]: {escape(res.error or '')}", highlight=False)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM reached the batch: stop, write nothing, exit 128 + the signal number.
+
+    A BaseException (like KeyboardInterrupt), so that the per-row ``except Exception`` of the
+    batch never mistakes it for one row's error.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_interrupt(caught: list[int]) -> Iterator[None]:
+    """While the batch runs, SIGINT and SIGTERM raise :class:`Interrupted` (and are noted in ``caught``)."""
+    def handler(signum: int, _frame: Any) -> None:
+        caught.append(signum)
+        raise Interrupted(signum)
+
+    previous = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, handler)
+    except ValueError:  # not the main thread: leave the signals alone
+        pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 class _ParquetWriter:

@@ -7,6 +7,7 @@ from ..case.loader import iter_case_paths, load_case
 from ..case.model import Case
 from ..errors import ExportKBError
 from ..kb import KnowledgeBase
+from ..solve.laws import ReadyCase, ReformCache, ready
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -33,3 +34,19 @@ def load_cases(kb: KnowledgeBase, paths: tuple[str, ...]) -> list[Case]:
     if errors:
         raise ExportKBError("\n".join(errors))
     return cases
+
+
+def ready_cases(kb: KnowledgeBase, paths: tuple[str, ...]) -> list[ReadyCase]:
+    """Load every case the one way every command reads a case file (:func:`exportkb.solve.laws.ready`:
+    ``expect.as_of`` applied, the case's ``reform:`` resolved), collecting all errors first."""
+    cases = load_cases(kb, paths)
+    laws = ReformCache(kb) if any(c.reform for c in cases) else None
+    out, errors = [], []
+    for c in cases:
+        try:
+            out.append(ready(c, kb, laws))
+        except ExportKBError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise ExportKBError("\n".join(errors))
+    return out

@@ -4,8 +4,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+from ..budget import budgeted, memory_limit_option, time_limit_option
+from ..escape import text as esc_text
+
+if TYPE_CHECKING:
+    from ..solve.laws import ReadyCase
 
 FORMATS = ("text", "markdown", "json", "mermaid", "dot")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -23,9 +30,12 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
               help="Why-not: how deep to follow failed conditions (default 4). Why: how deep to print.")
 @click.option("--negations", type=click.IntRange(min=0), default=0, show_default=True,
               help="Why: explain each `not p` of the proof with p's why-not tree of this depth (0: only say p is absent).")
+@time_limit_option(help="Seconds the whole explanation may take (solving, proof building, rendering).")
+@memory_limit_option()
 @click.pass_context
+@budgeted("explain")
 def explain(ctx: click.Context, case_file: str, item: str | None, why: str | None, why_not: str | None,
-            all_: bool, fmt: str, depth: int | None, negations: int) -> None:
+            all_: bool, fmt: str, depth: int | None, negations: int, deadline) -> None:
     """Explain the determinations of CASE: why they hold, or why another one does not.
 
     \b
@@ -41,9 +51,13 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
 
     if sum(bool(x) for x in (why, why_not, all_)) > 1:
         raise ExportKBError("give one of --why, --why-not, --all (fix: ask one question at a time)")
+    from .common import ready_cases
+
     kb = get_kb(ctx)
-    case = load_cases(kb, (case_file,))[0]
-    session = Explainer(kb).case(case)
+    r = ready_cases(kb, (case_file,))[0]
+    case = r.case
+    check_goal_ids(r, item, why or why_not)
+    session = Explainer(r.kb, deadline=deadline).case(case)
     if why or why_not:
         goal = why or why_not
         proofs = [session.explain(goal, mode="why" if why else "why_not", item=item,
@@ -55,13 +69,67 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
             proofs = [p for p in proofs if _mentions_item(p.goal, item)]
         print_depth = depth
     if fmt == "json":
-        data = [p.to_json() for p in proofs]
-        click.echo(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False))
+        data = []
+        for p in proofs:
+            deadline.check()
+            data.append(p.to_json())
+        text = json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False)
+        deadline.check()
+        click.echo(text)
         return
     if not proofs:
-        click.echo(f"case {case.case}: no determinations to explain")
+        click.echo(f"case {esc_text(case.case)}: no determinations to explain")
         return
-    click.echo("\n".join(p.render(fmt, print_depth) for p in proofs), nl=False)
+    rendered = []
+    for p in proofs:  # rendered in full before printing: a budget stop never leaves half an output
+        deadline.check()
+        rendered.append(p.render(fmt, print_depth))
+    click.echo("\n".join(rendered), nl=False)
+
+
+def check_goal_ids(r: ReadyCase, item: str | None, goal: str | None) -> None:
+    """Refuse an ``--item`` that is no item of the case, and an item or party id inside a goal atom
+    that the case does not have, listing the known ids.
+
+    Why: an explanation of ``license_required(gpus)`` on a case whose item is ``h100`` would
+    confidently explain the absence of a thing that does not exist. Which argument of a goal is an
+    item or a party comes from the KB's own sentence templates (argument ``I`` / ``P``)."""
+    import clingo
+
+    from ..errors import ExportKBError
+
+    case, kb = r.case, r.kb
+    items, parties = [it.id for it in case.items], [p.id for p in case.parties]
+
+    def refuse(what: str, value: str, known: list[str], where: str) -> None:
+        raise ExportKBError(f"{case.source}: {where}: {value!r} is not {what} of case {case.case!r} "
+                            f"(fix: use one of: {', '.join(known) or '(none)'})")
+
+    if item is not None and item not in items:
+        refuse("an item", item, items, "--item")
+    if not goal or "(" not in goal:
+        return
+    try:
+        sym = clingo.parse_term(goal.strip())
+    except RuntimeError:
+        return  # the explainer reports an unreadable goal with its own message
+    if sym.type != clingo.SymbolType.Function:
+        return
+    args = list(sym.arguments)
+    if args and args[0].type == clingo.SymbolType.String and args[0].string == case.case:
+        args = args[1:]
+    template = kb.templates.get(f"{sym.name}/{len(args) + 1}")
+    if template is None:
+        return
+    for var, a in zip(template.args[1:], args):
+        text = a.string if a.type == clingo.SymbolType.String else (
+            a.name if a.type == clingo.SymbolType.Function and not a.arguments else None)
+        if text is None:
+            continue
+        if var == "I" and text not in items:
+            refuse("an item", text, items, f"goal {goal.strip()}")
+        if var == "P" and text not in parties:
+            refuse("a party", text, parties, f"goal {goal.strip()}")
 
 
 def _mentions_item(goal: str, item: str) -> bool:
@@ -69,47 +137,100 @@ def _mentions_item(goal: str, item: str) -> bool:
     return item in [a.strip().strip('"') for a in inner.split(",")]
 
 
+#: A proof file larger than this is refused unread (the largest proof of tests/cases/ is under 1 MB).
+MAX_PROOF_BYTES = 64 * 1024 * 1024
+
+
+def check_regular_file(path: Path, what: str, limit: int, fix: str) -> int:
+    """Refuse, before opening it, anything but an existing regular file of at most *limit* bytes.
+
+    Why: a path read from input (a proof's ``case_source``) may name ``/dev/zero`` (reading never
+    ends: MemoryError), a FIFO (opening blocks until a writer comes), a directory or a huge file.
+    ``os.stat`` opens none of them. Returns the size. Raises ExportKBError (exit 2) naming *what*.
+    """
+    import os
+    import stat
+
+    from ..errors import ExportKBError
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ExportKBError(f"{path}: {what}: no such file (fix: {fix})") from None
+    except OSError as exc:
+        raise ExportKBError(f"{path}: {what}: cannot be read ({exc.strerror}) (fix: {fix})") from None
+    if not stat.S_ISREG(st.st_mode):
+        sort = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a file")
+        raise ExportKBError(f"{path}: {what} is not a regular file ({sort}) (fix: {fix})")
+    if st.st_size > limit:
+        raise ExportKBError(f"{path}: {what} is {st.st_size:,} bytes; it may be at most {limit:,} (fix: {fix})")
+    return st.st_size
+
+
 @click.command(context_settings=CONTEXT)
 @click.argument("proof_file", metavar="PROOF.json", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--case", "case_file", help="The case file (default: the proof's case_source).")
+@time_limit_option(help="Seconds the whole check may take.")
+@memory_limit_option()
 @click.pass_context
-def verify(ctx: click.Context, proof_file: Path, case_file: str | None) -> None:
+@budgeted("verify")
+def verify(ctx: click.Context, proof_file: Path, case_file: str | None, deadline) -> None:
     """Check a proof (from `explain --format json`) independently of the explainer.
 
     Recomputes the case's answer set, re-grounds every step's rule from kb/ and
-    checks bodies, failed conditions, leaves and acyclicity. Exit 0 if the proof
-    is valid, 1 if not (each problem printed), 2 for unreadable input.
+    checks bodies, failed conditions, leaves and acyclicity, and that every
+    citation, rule text, case-field reference, the goal, date and KB version are
+    the KB's and the case file's own. Exit 0 if the proof is valid, 1 if not
+    (each problem printed), 2 for unreadable input (not JSON, no proof, or a
+    case_source that is not a regular case file).
     """
-    from .common import get_kb, load_cases
+    from .common import get_kb, ready_cases
     from ..errors import ExportKBError
     from ..explain.proof import Proof
-    from ..explain.verify import verify_proof
+    from ..explain.verify import Checker, document_problems
+    from ..case.loader import MAX_FILE_BYTES
 
     kb = get_kb(ctx)
+    fix_proof = "pass the output of `exportkb explain --format json`"
+    check_regular_file(proof_file, "the proof file", MAX_PROOF_BYTES, fix_proof)
     try:
         data = json.loads(proof_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ExportKBError(f"{proof_file}: no such file (fix: check the path)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ExportKBError(f"{proof_file}: not JSON ({exc}) (fix: pass the output of `exportkb explain --format json`)") from None
+        raise ExportKBError(f"{proof_file}: not JSON ({exc}) (fix: {fix_proof})") from None
     items = data if isinstance(data, list) else [data]
+    if not items:
+        raise ExportKBError(f"{proof_file}: no proofs in the file (an empty list) (fix: {fix_proof})")
+    checkers: dict[str, Checker] = {}
     bad = 0
     for n, d in enumerate(items):
+        deadline.check()
+        if not isinstance(d, dict):
+            raise ExportKBError(f"{proof_file}: proof #{n} is not a proof (a JSON {type(d).__name__}, not an object) "
+                                f"(fix: {fix_proof})")
         try:
             proof = Proof.from_json(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ExportKBError(f"{proof_file}: proof #{n} is not a proof of format 1 ({exc!s}) "
-                                "(fix: pass the output of `exportkb explain --format json`)") from None
+                                f"(fix: {fix_proof})") from None
         source = case_file or proof.case_source
         if not source:
             raise ExportKBError(f"{proof_file}: the proof does not name its case file (fix: pass --case CASE)")
-        case = load_cases(kb, (source,))[0]
-        problems = verify_proof(proof, kb, case)
+        if source not in checkers:
+            check_regular_file(Path(source), "the case file" if case_file else f"the case_source of {proof_file}",
+                               MAX_FILE_BYTES, "pass the case file the proof was made from with --case CASE")
+            r = ready_cases(kb, (source,))[0]  # the law and date the proof was made under (reform:, as_of)
+            checkers[source] = Checker(r.kb, r.case)
+        problems = document_problems(d) + checkers[source].check(proof)
         if problems:
             bad += 1
-            click.echo(f"INVALID {proof.kind} {proof.goal} (case {proof.case_id}): {len(problems)} problem(s)")
+            click.echo(esc_text(f"INVALID {proof.kind} {proof.goal} (case {proof.case_id}): {len(problems)} problem(s)"))
             for p in problems:
-                click.echo(f"  - {p}")
+                click.echo(f"  - {esc_text(p)}")
         else:
-            click.echo(f"valid {proof.kind} {proof.goal} (case {proof.case_id}, {proof.graph.number_of_nodes()} steps)")
+            click.echo(esc_text(f"valid {proof.kind} {proof.goal} (case {proof.case_id}, "
+                                f"{proof.graph.number_of_nodes()} steps)"))
     sys.exit(1 if bad else 0)

@@ -1,17 +1,24 @@
-"""Rendering determinations for people (rich tables) — no logic here."""
+"""Rendering determinations for people (rich tables) — no logic here.
+
+Every value that can come from a case file (case id, file name, item ids, ECCNs,
+notes, mismatches) goes through :func:`exportkb.escape.rich`: control characters are
+shown as escapes (one id is one line, no terminal sequence) and rich's markup
+brackets are escaped (an id such as ``[/]`` is text, not a tag).
+"""
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
 from ..solve.determination import Determination
+from ..escape import rich as esc
 from ..suites.expect import Mismatch
 
 
 def determination_table(det: Determination) -> Table:
-    title = f"{det.case} — {det.date.isoformat()}"
+    title = f"{esc(det.case)} — {det.date.isoformat()}"
     if det.source:
-        title += f"  [dim]({det.source})[/dim]"
+        title += f"  [dim]({esc(det.source)})[/dim]"
     table = Table(title=title, title_justify="left", show_lines=False)
     for col in ("item", "ECCN", "license", "requirements", "exceptions", "presumption of denial", "obligations"):
         table.add_column(col, overflow="fold")
@@ -20,36 +27,42 @@ def determination_table(det: Determination) -> Table:
             lic = "[bold red]required[/]" + ("" if item.license_required_enforced else " [yellow](not enforced)[/]")
         else:
             lic = "[green]not required[/]"
-        reqs = "\n".join(f"{r.id} [dim]{r.cite}[/]" + ("" if r.enforced else " [yellow]*[/]") for r in item.requirements)
-        table.add_row(item.id, item.eccn or "-", lic, reqs or "-", ", ".join(item.exceptions_available) or "-",
-                      "yes" if item.presumption_of_denial else "no", "\n".join(item.obligations) or "-")
+        reqs = "\n".join(f"{esc(r.id)} [dim]{esc(r.cite)}[/]" + ("" if r.enforced else " [yellow]*[/]")
+                         for r in item.requirements)
+        table.add_row(esc(item.id), esc(item.eccn or "-"), lic, reqs or "-",
+                      esc(", ".join(item.exceptions_available) or "-"),
+                      "yes" if item.presumption_of_denial else "no", "\n".join(esc(o) for o in item.obligations) or "-")
     return table
+
+
+def _figure(k: str, v: object) -> str:
+    return esc(f"{k} = {v:,}" if isinstance(v, int) else f"{k} = {v}")
 
 
 def print_determination(console: Console, det: Determination, mismatches: list[Mismatch] | None = None) -> None:
     if not det.in_scope:
-        console.print(f"[bold]{det.case}[/]: out of scope on {det.date.isoformat()} — {', '.join(det.out_of_scope)}")
+        console.print(f"[bold]{esc(det.case)}[/]: out of scope on {det.date.isoformat()} — "
+                      f"{esc(', '.join(det.out_of_scope))}")
         return
     console.print(determination_table(det))
     if any(not r.enforced for it in det.items.values() for r in it.requirements):
         console.print("[yellow]*[/] legally in force, but BIS announced on 2025-05-13 it would not enforce it (GAO B-337935)")
-    console.print(f"red flags: {', '.join(det.red_flags) or 'none'}" +
-                  (f"; case obligations: {', '.join(det.obligations)}" if det.obligations else ""))
+    console.print(f"red flags: {esc(', '.join(det.red_flags) or 'none')}" +
+                  (f"; case obligations: {esc(', '.join(det.obligations))}" if det.obligations else ""))
     flat = {k: v for k, v in det.figures.items() if not isinstance(v, dict)}
     if flat:
-        console.print("figures: " + ", ".join(f"{k} = {v:,}" if isinstance(v, int) else f"{k} = {v}" for k, v in flat.items()))
+        console.print("figures: " + ", ".join(_figure(k, v) for k, v in flat.items()))
     for key, per_item in det.figures.items():
         if isinstance(per_item, dict):
-            console.print(f"figures ({key}): " + ", ".join(f"{k} = {v:,}" if isinstance(v, int) else f"{k} = {v}"
-                                                           for k, v in per_item.items()))
+            console.print(f"figures ({esc(key)}): " + ", ".join(_figure(k, v) for k, v in per_item.items()))
     for note in det.notes:
-        console.print(f"note: {note}")
+        console.print(f"note: {esc(note)}")
     for it in det.items.values():
         if it.classification_mismatch:
-            console.print(f"[yellow]classification check[/]: item {it.id}: {it.classification_mismatch}")
+            console.print(f"[yellow]classification check[/]: item {esc(it.id)}: {esc(it.classification_mismatch)}")
     if mismatches:
         console.print("[bold red]differs from expect:[/]")
         for m in mismatches:
-            console.print(f"  {m}")
+            console.print(f"  {esc(m)}")
     elif mismatches is not None:
         console.print("[green]matches expect[/]")

@@ -17,7 +17,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..budget import DEFAULT_RUN_TIME_LIMIT, budgeted, memory_limit_option, time_limit_option
 from ..errors import ExportKBError
+from ..escape import lines
+from ..escape import rich as esc
 from ..suites.runner import ENGINES, KeywordExpression, Outcome, Runner, case_node_name, load_suite
 
 
@@ -32,7 +35,10 @@ from ..suites.runner import ENGINES, KeywordExpression, Outcome, Runner, case_no
 @click.option("--ignore", multiple=True, metavar="PATH",
               help="Leave out this file or folder (repeatable), e.g. a folder of deliberately bad inputs.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary line.")
+@time_limit_option(DEFAULT_RUN_TIME_LIMIT, help="Seconds the whole run may take.")
+@memory_limit_option()
 @click.pass_context
+@budgeted("test", pass_deadline=False)
 def test(ctx: click.Context, paths: tuple[str, ...], engine: str, junitxml: Path | None,
          keyword: str | None, ignore: tuple[str, ...], quiet: bool) -> None:
     """Run the regression cases in PATHS (files or folders): every case file with `expect:`.
@@ -91,11 +97,11 @@ def _print(console: Console, runner: Runner, outcomes: Sequence[Outcome], engine
         for o in outcomes:
             detail = o.error or o.disagreement or "; ".join(str(m) for m in o.mismatches[:2]) + (
                 f" (+{len(o.mismatches) - 2} more)" if len(o.mismatches) > 2 else "")
-            table.add_row(o.name, _short(o.source), f"[{style[o.status]}]{o.status}[/]", detail)
+            table.add_row(esc(o.name), esc(_short(o.source)), f"[{style[o.status]}]{o.status}[/]", esc(detail))
         console.print(table)
     for o in outcomes:
         if o.status != "passed":  # plain echo: proofs keep their own indentation, no re-wrapping
-            click.echo(runner.failure_text(o) + "\n")
+            click.echo(lines(runner.failure_text(o)) + "\n")
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("passed", "failed", "error")}
     console.print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['error']} error(s) "
                   f"in {elapsed:.2f} s ({len(outcomes) / elapsed if elapsed else 0:.1f} cases/s, engine {engine})",

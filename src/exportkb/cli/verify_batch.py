@@ -11,10 +11,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .common import CONTEXT
+
+if TYPE_CHECKING:
+    from ..case.model import Case
+    from ..solve.solver import Solver
 
 
 @click.command("verify-batch", context_settings=CONTEXT)
@@ -36,7 +41,11 @@ def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tup
 
     Each selected row's proof is expanded into the why-proofs of `exportkb explain` and
     checked by the independent checker (answer set recomputed, every step re-grounded
-    from kb/). Exit 0 if every proof is valid, 1 if some is not (problems listed), 2 for
+    from kb/); every answer of the row (license required, requirements, exceptions,
+    presumption of denial, obligations, red flags, scope) must have a proof and hold in
+    the recomputed answer set, every proof must be an answer of the row, and every other
+    field (figures, dates, labels, expect_mismatches) must be what the KB gives for the
+    input row. Exit 0 if every row is valid, 1 if some is not (problems listed), 2 for
     unreadable input, a row without proofs, or a row whose input line is missing.
     """
     from ..batch import read_rows
@@ -44,10 +53,13 @@ def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tup
     from ..errors import ExportKBError
     from ..explain.expand import expand
     from ..explain.record import RecordingProgram
-    from ..explain.verify import Checker
-    from ..case.loader import case_from_data
+    from .explain import check_regular_file
+    from ..explain.verify import Checker, row_answer_problems
+    from ..solve.laws import ReformCache, ready_from_data
+    from ..solve.solver import Solver
 
     kb = get_kb(ctx)
+    check_regular_file(results, "the results file", MAX_RESULTS_BYTES, "pass the --out file of `exportkb batch`")
     wanted = set(lines)
     rows = _result_rows(results, wanted)
     if not rows:
@@ -57,7 +69,9 @@ def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tup
     for row in read_rows(input_path):
         if row.line in rows:
             inputs[row.line] = row
-    program = RecordingProgram(kb)
+    programs: dict[int, RecordingProgram] = {}  # one per law (a row's reform: changes the KB)
+    laws = ReformCache(kb)
+    solver = Solver(kb)
     bad = 0
     for line, out in sorted(rows.items()):
         compact = out.get("proofs")
@@ -68,20 +82,30 @@ def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tup
         if row is None or row.error is not None:
             raise ExportKBError(f"{input_path}: no readable input row at line {line} "
                                 "(fix: pass the input the results were made from)")
-        case = case_from_data(row.data, kb, source=row.source or f"line {line}")
+        r = ready_from_data(row.data, kb, source=row.source or f"line {line}", laws=laws)  # as the batch read it
+        case, law = r.case, r.kb
+        if id(law) not in programs:
+            programs[id(law)] = RecordingProgram(law)
+        program = programs[id(law)]
         if case.case != out.get("case"):
             raise ExportKBError(f"{input_path}:{line}: case {case.case!r}, but the result row is case {out.get('case')!r} "
                                 "(fix: pass the input the results were made from)")
         try:
-            proofs = expand(compact, kb, case, program)
-        except ValueError as exc:
-            raise ExportKBError(f"{results}: row of line {line}: {exc}") from None
-        checker = Checker(kb, case)
+            proofs = expand(compact, law, case, program)
+        except (ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
+            raise ExportKBError(f"{results}: row of line {line}: not a compact proof ({type(exc).__name__}: {exc}) "
+                                "(fix: pass the --out file of `exportkb batch --proofs`, unedited)") from None
+        checker = Checker(law, case)
         problems = [(p, checker.check(p)) for p in proofs]
         invalid = [(p, probs) for p, probs in problems if probs]
-        if invalid:
+        answers = row_answer_problems(out, proofs, checker)
+        answers += _recomputed_differences(out, case, laws.solver(r.reforms) if r.reforms else solver)
+        if invalid or answers:
             bad += 1
-            click.echo(f"INVALID line {line} case {case.case}: {len(invalid)} of {len(proofs)} proof(s)")
+            click.echo(f"INVALID line {line} case {case.case}: {len(invalid)} of {len(proofs)} proof(s), "
+                       f"{len(answers)} answer(s) not backed")
+            for msg in answers:
+                click.echo(f"  - {msg}")
             for p, probs in invalid:
                 for msg in probs:
                     click.echo(f"  - {p.goal}: {msg}")
@@ -91,6 +115,34 @@ def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tup
         if show != "none":
             click.echo("\n".join(p.render(show) for p in proofs))
     sys.exit(1 if bad else 0)
+
+
+#: Row keys the determination does not make: the input line, the compact proof, the expect check.
+_NOT_DETERMINED = ("line", "proofs", "expect_mismatches")
+
+
+def _recomputed_differences(out: dict, case: Case, solver: Solver) -> list[str]:
+    """Every field of the row against the determination recomputed from its input row (and the
+    ``expect_mismatches`` recomputed from the case's ``expect:``), as the batch would write them."""
+    from ..batch import result_text
+    from ..suites.expect import compare
+    from ..explain.verify import field_differences
+
+    det = solver.determine(case)
+    want = det.to_json()
+    if case.expect:
+        want["expect_mismatches"] = [str(m) for m in compare(case.expect, det)]
+    want = json.loads(result_text(want))  # the row as the batch writes it (JSON types, not Python ones)
+    problems = field_differences(out, want)
+    for key in sorted(set(out) - set(want) - set(_NOT_DETERMINED)):
+        problems.append(f"{key}: not a field of a batch row (the row says {json.dumps(out[key], default=str)[:80]})")
+    if "expect_mismatches" in out and "expect_mismatches" not in want:
+        problems.append("expect_mismatches: the input row has no expect: block to compare with")
+    return problems
+
+
+#: A results file larger than this is refused unread.
+MAX_RESULTS_BYTES = 2 * 1024 * 1024 * 1024
 
 
 def _result_rows(path: Path, wanted: set[int]) -> dict[int, dict]:

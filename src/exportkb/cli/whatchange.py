@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from ..budget import budgeted, memory_limit_option, time_limit_option
 from ..errors import ExportKBError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -36,12 +37,14 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--space", "space_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Change-space YAML (default: the shipped encodings/change_space.yaml).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds of solving per level.")
+@time_limit_option(60.0, help="Seconds of solving per level.")
+@memory_limit_option()
 @click.option("--explain", "show_proof", is_flag=True,
               help="Also print the proof (exportkb.explain) of the goal on the first changed case.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write an HTML page: each change set with the proof of the goal on the changed case.")
 @click.pass_context
+@budgeted("counterfactual", whole_command_time=False)
 def counterfactual(ctx: click.Context, case_path: str, goal: str, item: str | None, max_changes: int,
                    levels: int, fields: tuple[str, ...], keep: tuple[str, ...], allow_out_of_scope: bool,
                    space_path: Path | None, fmt: str, time_limit: float, show_proof: bool,
@@ -56,16 +59,21 @@ def counterfactual(ctx: click.Context, case_path: str, goal: str, item: str | No
       exportkb counterfactual tests/cases/aia/aia-we02-parent-outside.yaml --item gpus --goal 'exception_available(aia)'
       exportkb counterfactual case.yaml --goal 'not license_required(gpus)' --keep date --levels 2 --format json
     """
-    from .common import get_kb, load_cases
+    from .common import get_kb
     from ..analysis.counterfactual import (ChangeSpace, CounterfactualOptions, Counterfactuals, load_space,
                                  parse_goal)
     if levels < 1:
         raise ExportKBError(f"--levels {levels}: must be at least 1 (fix: --levels 1 for the optimal sets)")
+    from .common import ready_cases
+    from .explain import check_goal_ids
+
     kb = get_kb(ctx)
-    cases = load_cases(kb, (case_path,))
-    if len(cases) != 1:
-        raise ExportKBError(f"{case_path}: names {len(cases)} case files; counterfactual takes one (fix: name one file)")
-    case = cases[0]
+    readied = ready_cases(kb, (case_path,))
+    if len(readied) != 1:
+        raise ExportKBError(f"{case_path}: names {len(readied)} case files; counterfactual takes one (fix: name one file)")
+    case, kb = readied[0].case, readied[0].kb  # the case's own law (reform:) and date (as_of)
+    # with --item the goal's first argument is the item (inserted by parse_goal): check --item only
+    check_goal_ids(readied[0], item, None if item else goal.strip().removeprefix("not ").strip())
     parsed = parse_goal(goal, kb, case, item=item)
     space = ChangeSpace(kb, load_space(space_path)) if space_path else None
     opts = CounterfactualOptions(max_changes=max_changes if max_changes > 0 else None, levels=levels,
@@ -75,7 +83,8 @@ def counterfactual(ctx: click.Context, case_path: str, goal: str, item: str | No
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_text(result, case.source))
+        from ..escape import lines
+        click.echo(lines(render_text(result, case.source)))  # case values may hold control characters
     if (show_proof or html_path) and result.change_sets:
         from ..explain import Explainer
         explainer = Explainer(kb)
@@ -119,9 +128,12 @@ def _plain(v) -> str:
 @click.option("--item", help="Item id for friendly goals (as in `exportkb explain`).")
 @click.option("--open-levels", type=click.IntRange(min=0), default=6, show_default=True,
               help="Tree levels shown unfolded when the page opens.")
+@time_limit_option(help="Seconds the whole page may take (solving, proof building, rendering).")
+@memory_limit_option()
 @click.pass_context
+@budgeted("explain-html")
 def explain_html(ctx: click.Context, case_path: str, out: Path, why: str | None, why_not: str | None,
-                 item: str | None, open_levels: int) -> None:
+                 item: str | None, open_levels: int, deadline) -> None:
     """Write the proofs of CASE as one self-contained HTML page (no network resources).
 
     Default: a why-proof for every determination. Each step shows its statement, the rule id,
@@ -132,17 +144,23 @@ def explain_html(ctx: click.Context, case_path: str, out: Path, why: str | None,
       exportkb explain-html tests/cases/aia/aia-we02-parent-outside.yaml -o we02.html
       exportkb explain-html CASE --why-not "exception_available(gpus, aia)" -o why-not-aia.html
     """
-    from .common import get_kb, load_cases
+    from .common import get_kb
     from ..explain import Explainer
     from ..explain.html import render_html
     if why and why_not:
         raise ExportKBError("give one of --why, --why-not (fix: ask one question at a time)")
+    from .common import ready_cases
+    from .explain import check_goal_ids
+
     kb = get_kb(ctx)
-    case = load_cases(kb, (case_path,))[0]
-    session = Explainer(kb).case(case)
+    r = ready_cases(kb, (case_path,))[0]
+    check_goal_ids(r, item, why or why_not)
+    session = Explainer(r.kb, deadline=deadline).case(r.case)
     if why or why_not:
         proofs = [session.explain(why or why_not, mode="why" if why else "why_not", item=item)]
     else:
         proofs = session.determinations()
-    out.write_text(render_html(proofs, open_levels=open_levels), encoding="utf-8")
+    page = render_html(proofs, open_levels=open_levels)
+    deadline.check()  # nothing is written once the budget is spent
+    out.write_text(page, encoding="utf-8")
     click.echo(f"wrote {out} ({len(proofs)} proof(s))")

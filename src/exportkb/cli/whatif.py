@@ -16,7 +16,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..budget import DEFAULT_RUN_TIME_LIMIT, budgeted, memory_limit_option, time_limit_option
 from ..errors import ExportKBError
+from ..escape import rich as esc
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _RANGE = re.compile(r"^(-?\d+):(-?\d+)(?::(\d+))?$")
@@ -56,16 +58,16 @@ def _progress(console: Console, total_hint: str):
 
 
 def _print_frame(df, title: str, columns: list[str] | None = None, limit: int | None = None) -> None:
-    table = Table(title=title)
+    table = Table(title=esc(title))
     cols = columns or list(df.columns)
     for c in cols:
-        table.add_column(str(c), overflow="fold")
+        table.add_column(esc(c), overflow="fold")
     rows = df[cols].itertuples(index=False)
     for n, row in enumerate(rows):
         if limit is not None and n >= limit:
             table.caption = f"first {limit} of {len(df)} rows; use --csv or --json for all"
             break
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*["" if v is None else esc(v) for v in row])
     Console().print(table)
 
 
@@ -85,7 +87,10 @@ def _records(df) -> list[dict[str, Any]]:
 @click.option("--fixed-parties", is_flag=True, help="When varying `to`, leave the parties where they are "
                                                     "(default: parties located at the destination move with it).")
 @click.option("--chunk-size", type=int, default=None, help="Scenarios per grounding (default: exportkb.analysis.whatif.SWEEP_CHUNK).")
+@time_limit_option(DEFAULT_RUN_TIME_LIMIT, help="Seconds the whole sweep may take.")
+@memory_limit_option()
 @click.pass_context
+@budgeted("whatif", pass_deadline=False)
 def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms: tuple[str, ...],
            csv_path: Path | None, as_json: bool, fixed_parties: bool, chunk_size: int | None) -> None:
     """Determine CASE_FILE over a grid of variations (one row per scenario x item).
@@ -97,11 +102,16 @@ def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms
       exportkb whatif case.yaml --vary to=ALL --reform add-india-to-supp5a
     """
     from .common import get_kb
-    from ..case.loader import load_case
+    from ..solve.laws import load_ready
+    from ..batch.outputs import check_output, frame_csv, write_text_atomic
     from ..analysis import whatif as w
 
+    if csv_path:  # refused before any work: the input itself, a link, a missing directory
+        check_output(csv_path, "--csv", inputs=[case_file])
     kb = get_kb(ctx)
-    case = load_case(case_file, kb)
+    # read as every command reads a case (expect.as_of applied, reform: checked); the sweep applies
+    # the case's reform: list itself, on top of --reform (whatif.determine)
+    case = load_ready(case_file, kb).case
     axes = dict(parse_vary(v) for v in varies)
     err = Console(stderr=True)
     n = 1
@@ -112,8 +122,8 @@ def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms
         df = w.sweep(case, kb, axes=axes, reforms=reforms, move_parties=not fixed_parties,
                      chunk_size=chunk_size or w.SWEEP_CHUNK, progress=lambda done, total: bar.update(task, completed=done))
     if csv_path:
-        df.to_csv(csv_path, index=False)
-        err.print(f"{len(df)} rows written to {csv_path}")
+        write_text_atomic(csv_path, frame_csv(df), "--csv")  # cells neutralised; temp file + rename
+        err.print(f"{len(df)} rows written to {esc(csv_path)}")
     if as_json:
         click.echo(json.dumps(_records(df), indent=2, ensure_ascii=False))
     elif not csv_path:
@@ -133,7 +143,10 @@ def whatif(ctx: click.Context, case_file: Path, varies: tuple[str, ...], reforms
 @click.option("--proofs", type=int, default=0, show_default=True, metavar="N",
               help="For each changed case, print the proof before and after of up to N changed determinations.")
 @click.option("--depth", type=int, default=2, show_default=True, help="With --proofs: how deep to print each proof.")
+@time_limit_option(DEFAULT_RUN_TIME_LIMIT, help="Seconds the whole comparison may take.")
+@memory_limit_option()
 @click.pass_context
+@budgeted("compare", pass_deadline=False)
 def compare(ctx: click.Context, cases: tuple[str, ...], reforms: tuple[str, ...], dates: tuple[str, ...],
             as_json: bool, csv_path: Path | None, no_rules: bool, proofs: int, depth: int) -> None:
     """Show exactly the determinations that change, case by case — under a reform, or between two dates.
@@ -148,41 +161,45 @@ def compare(ctx: click.Context, cases: tuple[str, ...], reforms: tuple[str, ...]
       exportkb compare examples/uae-datacenter.yaml --as-of 2025-03-01 --as-of 2025-06-01
       exportkb compare tests/cases/lpp --reform lpp-cap-doubled --proofs 1
     """
-    from .common import get_kb, load_cases
+    from .common import get_kb, ready_cases
+    from ..case.loader import CASE_SUFFIXES
+    from ..batch.outputs import check_output, frame_csv, write_text_atomic
     from ..analysis import whatif as w
 
+    if csv_path:
+        check_output(csv_path, "--csv", inputs=[Path(c) for c in cases], input_suffixes=CASE_SUFFIXES)
     kb = get_kb(ctx)
-    loaded = load_cases(kb, cases)
+    loaded = [r.case for r in ready_cases(kb, cases)]  # as_of applied; compare applies each case's reform:
     parsed_dates = [_date(d) for d in dates]
     result = w.compare(loaded, kb, reform=list(reforms), as_of_dates=parsed_dates, explain=not no_rules)
     if csv_path:
-        w.comparisons_frame(result).to_csv(csv_path, index=False)
+        write_text_atomic(csv_path, frame_csv(w.comparisons_frame(result)), "--csv")
     if as_json:
         click.echo(json.dumps([c.to_json() for c in result], indent=2, ensure_ascii=False, default=str))
         return
     console = Console()
     console.print(f"{len(result)} of {len(loaded)} case(s) change")
     for c in result:
-        table = Table(title=f"{c.case} ({c.source}): {c.before} → {c.after}")
+        table = Table(title=esc(f"{c.case} ({c.source}): {c.before} → {c.after}"))
         for col in ("item", "determination", c.before, c.after):
-            table.add_column(col, overflow="fold")
+            table.add_column(esc(col), overflow="fold")
         for ch in c.changes:
-            table.add_row(ch.item or "(case)", ch.field, _short(ch.before), _short(ch.after))
+            table.add_row(esc(ch.item or "(case)"), esc(ch.field), esc(_short(ch.before)), esc(_short(ch.after)))
         console.print(table)
         if c.rules_removed or c.rules_added:
-            console.print("  rules firing only before: " + (", ".join(c.rules_removed) or "none"))
-            console.print("  rules firing only after:  " + (", ".join(c.rules_added) or "none"))
+            console.print("  rules firing only before: " + esc(", ".join(c.rules_removed) or "none"))
+            console.print("  rules firing only after:  " + esc(", ".join(c.rules_added) or "none"))
         if c.rules_note:
-            console.print("  " + c.rules_note, highlight=False)
+            console.print("  " + esc(c.rules_note), highlight=False)
         for a in c.atoms_removed:
-            console.print(f"  [red]- {a}[/red]", highlight=False)
+            console.print(f"  [red]- {esc(a)}[/red]", highlight=False)
         for a in c.atoms_added:
-            console.print(f"  [green]+ {a}[/green]", highlight=False)
+            console.print(f"  [green]+ {esc(a)}[/green]", highlight=False)
         if proofs > 0:
             for cp in w.change_proofs(c, kb, limit=proofs):
-                console.print(f"  [bold]{cp.atom}[/bold] — {c.before}:", highlight=False)
+                console.print(f"  [bold]{esc(cp.atom)}[/bold] — {esc(c.before)}:", highlight=False)
                 console.print(cp.before.render("text", depth=depth), highlight=False, markup=False)
-                console.print(f"  [bold]{cp.atom}[/bold] — {c.after}:", highlight=False)
+                console.print(f"  [bold]{esc(cp.atom)}[/bold] — {esc(c.after)}:", highlight=False)
                 console.print(cp.after.render("text", depth=depth), highlight=False, markup=False)
 
 
@@ -208,7 +225,10 @@ def _date(text: str):
 @click.option("--param", "params", multiple=True, metavar="K=V", help="Set a query parameter (repeatable).")
 @click.option("--reform", "reforms", multiple=True, metavar="NAME", help="Run the query under a reform (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@time_limit_option(DEFAULT_RUN_TIME_LIMIT, help="Seconds the query may take.")
+@memory_limit_option()
 @click.pass_context
+@budgeted("query", pass_deadline=False)
 def query(ctx: click.Context, name: str | None, list_: bool, params: tuple[str, ...], reforms: tuple[str, ...],
           fmt: str) -> None:
     """Run a named analyst query from queries/ (see `exportkb query --list`)."""
@@ -245,7 +265,9 @@ def query(ctx: click.Context, name: str | None, list_: bool, params: tuple[str, 
     q = load_query(name, None)
     df = run_query(q, kb, given, reforms=reforms)
     if fmt == "csv":
-        click.echo(df.to_csv(index=False), nl=False)
+        from ..batch.outputs import frame_csv
+
+        click.echo(frame_csv(df), nl=False)
     elif fmt == "json":
         click.echo(json.dumps(_records(df), indent=2, ensure_ascii=False))
     else:

@@ -7,6 +7,7 @@ goals of one case cost one solve). Proofs are built only for the goals asked.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import clingo
 
@@ -18,6 +19,9 @@ from .proof import Proof
 from .record import RecordedModel, Recorder, RecordingProgram
 from .why import Derivations, WhyBuilder
 
+if TYPE_CHECKING:
+    from ..budget import Deadline
+
 # The determinations a why-proof is built for (show.lp outputs that are conclusions).
 DETERMINATIONS = ("license_required", "license_requirement", "exception_available", "presumption_of_denial",
                   "red_flag", "obligation", "case_obligation", "out_of_scope")
@@ -27,10 +31,13 @@ DEFAULT_WHY_NOT_DEPTH = 4
 class Explainer:
     """Explanations against one knowledge base. Reuse one per process."""
 
-    def __init__(self, kb: KnowledgeBase, program: RecordingProgram | None = None):
+    def __init__(self, kb: KnowledgeBase, program: RecordingProgram | None = None,
+                 deadline: "Deadline | None" = None):
         self.kb = kb
         self.program = program or RecordingProgram(kb)
         self.recorder = Recorder(kb, self.program)
+        #: Time/memory budget checked while proofs are built (exportkb.budget); None: unbounded.
+        self.deadline = deadline
 
     def case(self, case: Case, model: RecordedModel | None = None) -> "CaseExplanations":
         return CaseExplanations(self, model or self.recorder.record(case))
@@ -50,10 +57,11 @@ class CaseExplanations:
         self.model = model
         self.case = model.case
         self._attrs: dict = {}  # atom -> node text, shared by this case's proofs
+        self.deadline = explainer.deadline
 
     @cached_property
     def derivations(self) -> Derivations:
-        return Derivations(self.program, self.model)
+        return Derivations(self.program, self.model, self.deadline)
 
     @cached_property
     def queries(self):
@@ -99,7 +107,7 @@ class CaseExplanations:
 
     def why(self, atom: clingo.Symbol, negation_depth: int = 0) -> Proof:
         b = ProofBuilder(self.kb, self.program, self.model, self._attrs)
-        why = WhyBuilder(b, self.derivations)
+        why = WhyBuilder(b, self.derivations, deadline=self.deadline)
         if negation_depth > 0:
             from .build import Pattern
             from .whynot import WhyNotBuilder
@@ -111,7 +119,7 @@ class CaseExplanations:
     def why_not(self, atom: clingo.Symbol, depth: int = DEFAULT_WHY_NOT_DEPTH) -> Proof:
         from .whynot import WhyNotBuilder
         b = ProofBuilder(self.kb, self.program, self.model, self._attrs)
-        why = WhyBuilder(b, self.derivations)
+        why = WhyBuilder(b, self.derivations, deadline=self.deadline)
         root = WhyNotBuilder(b, why, self.queries).explain(atom, depth)
         return self._proof("why_not", b, atom, False, root, depth)
 
@@ -120,7 +128,12 @@ class CaseExplanations:
         key = clingo.String(self.model.key)
         atoms = sorted(a for a in self.model.atoms
                        if a.name in DETERMINATIONS and a.arguments and a.arguments[0] == key)
-        return [self.why(a, negation_depth) for a in atoms]
+        proofs = []
+        for a in atoms:
+            if self.deadline is not None:
+                self.deadline.check()
+            proofs.append(self.why(a, negation_depth))
+        return proofs
 
     def _display(self, atom: clingo.Symbol) -> str:
         return ProofBuilder(self.kb, self.program, self.model, self._attrs).display(atom)

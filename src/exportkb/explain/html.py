@@ -10,10 +10,10 @@ text rendering (:mod:`exportkb.explain.render`); this module only lays them out.
 """
 from __future__ import annotations
 
-import html
 import re
 from typing import Mapping, Sequence
 
+from .. import escape
 from .proof import Proof
 from .render import MARK, REASONS, header, sentence
 
@@ -56,10 +56,10 @@ def cite_links(text: str) -> str:
             spans.append((m.start(), m.end(), url))
     out, pos = [], 0
     for s, e, url in sorted(spans):
-        out.append(html.escape(text[pos:s]))
-        out.append(f'<a class="cite" href="{html.escape(url)}">{html.escape(text[s:e])}</a>')
+        out.append(escape.html(text[pos:s]))
+        out.append(f'<a class="cite" href="{escape.html(url)}">{escape.html(text[s:e])}</a>')
         pos = e
-    out.append(html.escape(text[pos:]))
+    out.append(escape.html(text[pos:]))
     return "".join(out)
 
 
@@ -71,7 +71,7 @@ def _node_html(proof: Proof, nid: str, level: int, shown: set[str], open_levels:
     anchor = f"{_slug(proof)}-{nid}"
     css = ["node", kind, "holds" if holds else "fails"]
     mark = MARK[holds]
-    text = html.escape(sentence(proof, nid))
+    text = escape.html(sentence(proof, nid))
     if nid in shown:
         return (f'<div class="{" ".join(css)} again"><span class="mark">{mark}</span> {text} '
                 f'<a class="see" href="#{anchor}">(shown above)</a></div>')
@@ -79,20 +79,20 @@ def _node_html(proof: Proof, nid: str, level: int, shown: set[str], open_levels:
     meta = []
     rule = n.get("rule")
     if rule and rule.get("id"):
-        meta.append(f'<span class="rule">[{html.escape(rule["id"])}]</span> '
+        meta.append(f'<span class="rule">[{escape.html(rule["id"])}]</span> '
                     f'<span class="citation">{cite_links(rule.get("cite", ""))}</span> '
-                    f'<span class="where">kb/{html.escape(rule.get("file", ""))}:{rule.get("line", "")}</span>')
+                    f'<span class="where">kb/{escape.html(rule.get("file", ""))}:{escape.html(rule.get("line", ""))}</span>')
     field = n.get("field")
     if field:
         where = field.get("file", "") + (f":{field['line']}" if field.get("line") else "")
         default = "" if field.get("stated", True) else " (not stated: default)"
-        meta.append(f'<span class="field">case field <code>{html.escape(field.get("path", ""))}</code>'
-                    f'{default} — <code>{html.escape(where)}</code></span>')
+        meta.append(f'<span class="field">case field <code>{escape.html(field.get("path", ""))}</code>'
+                    f'{default} — <code>{escape.html(where)}</code></span>')
         if field.get("path") in changed:
             css.append("changed")
-            meta.append(f'<span class="changed-note">changed: {html.escape(changed[field["path"]])}</span>')
+            meta.append(f'<span class="changed-note">changed: {escape.html(changed[field["path"]])}</span>')
     if n.get("reason"):
-        meta.append(f'<span class="reason">{html.escape(REASONS.get(n["reason"], n["reason"]))}</span>')
+        meta.append(f'<span class="reason">{escape.html(REASONS.get(n["reason"], n["reason"]))}</span>')
     meta_html = f'<div class="meta">{" · ".join(meta)}</div>' if meta else ""
     head = f'<span class="mark">{mark}</span> <span class="stmt">{text}</span>{meta_html}'
     kids = proof.children(nid)
@@ -117,8 +117,8 @@ def proof_section(proof: Proof, open_levels: int = 6, changed: Mapping[str, str]
     verdict = "holds" if proof.holds else "does not hold"
     tree = _node_html(proof, proof.root, 0, set(), open_levels, changed or {})
     return (f'<section class="proof"><h2><span class="mark {"holds" if proof.holds else "fails"}">'
-            f'{MARK[proof.holds]}</span> {html.escape(proof.goal)} <small>{verdict}</small></h2>'
-            f'<p class="sub">{html.escape(header(proof))}</p><ul class="tree"><li>{tree}</li></ul></section>')
+            f'{MARK[proof.holds]}</span> {escape.html(proof.goal)} <small>{verdict}</small></h2>'
+            f'<p class="sub">{escape.html(header(proof))}</p><ul class="tree"><li>{tree}</li></ul></section>')
 
 
 CSS = """
@@ -146,9 +146,9 @@ function setAll(open){document.querySelectorAll('details').forEach(function(d){d
 
 def _page(title: str, sub: str, body: str) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{escape.html(title)}</title>"
             f"<style>{CSS}</style><script>{JS}</script></head><body>"
-            f"<header><h1>{html.escape(title)}</h1><p>{sub}</p></header><main>"
+            f"<header><h1>{escape.html(title)}</h1><p>{sub}</p></header><main>"
             "<div class=\"tools\"><button type=\"button\" onclick=\"setAll(true)\">expand all</button>"
             "<button type=\"button\" onclick=\"setAll(false)\">collapse all</button></div>"
             "<p class=\"legend\"><span><b class=\"mark holds\">✔</b> holds</span>"
@@ -160,8 +160,8 @@ def _page(title: str, sub: str, body: str) -> str:
 def _subtitle(proof: Proof | None) -> str:
     if proof is None:
         return ""
-    return (f"case {html.escape(proof.case_id)} · {html.escape(proof.case_date)} · "
-            f"{html.escape(proof.case_source or 'no file')} · KB {html.escape(proof.kb_version)}")
+    return (f"case {escape.html(proof.case_id)} · {escape.html(proof.case_date)} · "
+            f"{escape.html(proof.case_source or 'no file')} · KB {escape.html(proof.kb_version)}")
 
 
 def render_html(proofs: Proof | Sequence[Proof], title: str | None = None, open_levels: int = 6,
@@ -183,9 +183,9 @@ def render_counterfactual_html(case_id: str, goal: str, message: str,
     *change_sets* holds (change descriptions, proof, changed field path -> note);
     the nodes that rest on a changed field are marked.
     """
-    parts = [f'<p class="sub">{html.escape(message)}</p>']
+    parts = [f'<p class="sub">{escape.html(message)}</p>']
     for n, (changes, proof, changed) in enumerate(change_sets, 1):
-        items = "".join(f"<li><span class=\"changed-note\">{html.escape(c)}</span></li>" for c in changes)
+        items = "".join(f"<li><span class=\"changed-note\">{escape.html(c)}</span></li>" for c in changes)
         parts.append(f'<h2>Change set {n}</h2><ul class="changes">{items}</ul>')
         parts.append(proof_section(proof, open_levels, changed))
     first = change_sets[0][1] if change_sets else None

@@ -4,11 +4,18 @@ The graph is a DAG (a shared sub-proof is one node); text and markdown draw it
 as a tree and print a repeated sub-proof once, then refer back to it ("see
 above"). Statements come from the KB's templates; the few connective words
 below are the only prose in this module.
+
+Every string that can carry case data (sentences, goal, case id, field paths,
+file names) is escaped for its target through :mod:`exportkb.escape`: a hostile
+id cannot add a line to a text proof, send a terminal sequence, or put HTML or
+a link into Markdown or mermaid.
 """
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Callable
+
+from .. import escape
 
 if TYPE_CHECKING:  # a type only: proof.py imports this module for Proof.render, so no run-time import back
     from .proof import Proof
@@ -52,26 +59,32 @@ def sentence(proof: Proof, nid: str) -> str:
     return PHRASES.get((kind, holds), "{s}").format(s=s, v=n.get("value", ""))
 
 
-def provenance(proof: Proof, nid: str) -> str:
+def _same(s: object) -> str:
+    return s if isinstance(s, str) else str(s)
+
+
+def provenance(proof: Proof, nid: str, esc: Callable[[object], str] = _same) -> str:
+    """Where a step comes from (rule and citation, case field and file:line); each piece through *esc*."""
     n = proof.node(nid)
     bits = []
     r = n.get("rule")
     if r and r.get("id"):
-        bits.append(f"[{r['id']}] {r['cite']} — {r['file']}:{r['line']}")
+        bits.append(f"[{esc(r['id'])}] {esc(r['cite'])} — {esc(r['file'])}:{esc(r['line'])}")
     f = n.get("field")
     if f:
-        where = f["file"] + (f":{f['line']}" if f.get("line") else "")
-        bits.append(f"case field {f['path']}" + ("" if f.get("stated", True) else " (default)") + f" — {where}")
+        where = esc(f["file"]) + (f":{esc(f['line'])}" if f.get("line") else "")
+        bits.append(f"case field {esc(f['path'])}" + ("" if f.get("stated", True) else " (default)") + f" — {where}")
     reason = n.get("reason")
     if reason:
-        bits.append(REASONS.get(reason, reason))
+        bits.append(esc(REASONS.get(reason, reason)))
     return "; ".join(bits)
 
 
-def header(proof: Proof) -> str:
+def header(proof: Proof, esc: Callable[[object], str] = _same) -> str:
+    """The proof's first line; goal, case id, date and KB version through *esc*."""
     what = "WHY" if proof.kind == "why" else "WHY NOT"
-    return (f"{what} {proof.goal} — case {proof.case_id} ({proof.case_date}), "
-            f"KB {proof.kb_version}" + (f", depth {proof.depth}" if proof.depth is not None else ""))
+    return (f"{what} {esc(proof.goal)} — case {esc(proof.case_id)} ({esc(proof.case_date)}), "
+            f"KB {esc(proof.kb_version)}" + (f", depth {proof.depth}" if proof.depth is not None else ""))
 
 
 def _tree(proof: Proof, line: Callable[[int, str, bool], str], depth: int | None) -> list[str]:
@@ -95,37 +108,41 @@ def _tree(proof: Proof, line: Callable[[int, str, bool], str], depth: int | None
     return out
 
 
-def _lines(proof: Proof, depth: int | None, bullet: str, again: str, prov: str, bare: str) -> list[str]:
-    """The proof tree as indented lines; the formats differ only in bullet and annotations."""
+def _lines(proof: Proof, depth: int | None, bullet: str, again: str, prov: str, bare: str,
+           esc: Callable[[object], str]) -> list[str]:
+    """The proof tree as indented lines; the formats differ in bullet, annotations and escaping."""
     def line(level: int, nid: str, seen: bool) -> str:
         pad = "  " * level + bullet
         if not nid:
             return f"{pad}…"
         n = proof.node(nid)
         mark = MARK[bool(n.get("holds"))] if n["kind"] != "attempt" else "✘"
-        text = f"{pad}{mark} {sentence(proof, nid)}"
+        text = f"{pad}{mark} {esc(sentence(proof, nid))}"
         if seen:
             return text + again.format(nid=nid)
-        p = provenance(proof, nid)
+        p = provenance(proof, nid, esc)
         return text + (prov.format(pad="  " * level, nid=nid, prov=p) if p else bare.format(pad="  " * level, nid=nid))
     return _tree(proof, line, depth)
 
 
 def render_text(proof: Proof, depth: int | None = None) -> str:
-    lines = _lines(proof, depth, "", "  (see {nid} above)", "\n{pad}    {nid}: {prov}", "\n{pad}    {nid}")
-    return header(proof) + "\n" + "\n".join(lines) + "\n"
+    lines = _lines(proof, depth, "", "  (see {nid} above)", "\n{pad}    {nid}: {prov}", "\n{pad}    {nid}",
+                   escape.text)
+    return header(proof, escape.text) + "\n" + "\n".join(lines) + "\n"
 
 
 def render_markdown(proof: Proof, depth: int | None = None) -> str:
-    lines = _lines(proof, depth, "- ", " *(see {nid} above)*", " <sub>{nid}: {prov}</sub>", " <sub>{nid}</sub>")
-    return f"### {header(proof)}\n\n" + "\n".join(lines) + "\n"
+    lines = _lines(proof, depth, "- ", " *(see {nid} above)*", " <sub>{nid}: {prov}</sub>", " <sub>{nid}</sub>",
+                   escape.markdown)
+    return f"### {header(proof, escape.markdown)}\n\n" + "\n".join(lines) + "\n"
 
 
-def _label(proof: Proof, nid: str) -> str:
+def _label(proof: Proof, nid: str, esc: Callable[[object], str], newline: str) -> str:
+    """A graph node's label: mark, sentence and rule id escaped by *esc*, joined by the target's *newline*."""
     n = proof.node(nid)
     r = n.get("rule")
-    tail = f"\n[{r['id']}]" if r and r.get("id") else ""
-    return f"{MARK[bool(n.get('holds'))] if n['kind'] != 'attempt' else '✘'} {sentence(proof, nid)}{tail}"
+    tail = f"{newline}[{esc(r['id'])}]" if r and r.get("id") else ""
+    return f"{MARK[bool(n.get('holds'))] if n['kind'] != 'attempt' else '✘'} {esc(sentence(proof, nid))}{tail}"
 
 
 def _nodes_within(proof: Proof, depth: int | None) -> list[str]:
@@ -148,7 +165,7 @@ def render_mermaid(proof: Proof, depth: int | None = None) -> str:
     keep = set(nodes)
     lines = ["flowchart TD"]
     for n in nodes:
-        label = _label(proof, n).replace('"', "#quot;").replace("\n", "<br/>")
+        label = _label(proof, n, escape.mermaid, "<br/>")
         lines.append(f'  {n}["{label}"]')
     for n in nodes:
         for c in proof.children(n):
@@ -162,7 +179,7 @@ def render_dot(proof: Proof, depth: int | None = None) -> str:
     keep = set(nodes)
     lines = ["digraph proof {", "  rankdir=TB;", '  node [shape=box, fontname="Helvetica"];']
     for n in nodes:
-        label = _label(proof, n).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        label = _label(proof, n, escape.dot, "\\n")
         color = "darkgreen" if proof.node(n).get("holds") else "firebrick"
         lines.append(f'  {n} [label="{label}", color={color}];')
     for n in nodes:

@@ -22,7 +22,17 @@ Checks
   * every step's English ``statement`` is its atom read through the predicate's
     ``%@`` template (re-rendered here, filters such as ``{X:upper}`` included, by
     code of its own), and every attempt's statement is its rule's ``reads`` — so
-    the sentence a reader trusts says what the checked atom says.
+    the sentence a reader trusts says what the checked atom says;
+  * what a reader trusts besides the sentence: every step's rule annotation
+    (``cite``, ``source``, ``reads``, ``file``, ``line``, ``text``) is the KB's own
+    for that rule id (for a kb_fact: for that fact), each step's ``display`` and
+    the proof's ``goal`` read its atom, each step's ``holds`` flag is its kind's,
+    each edge's role and ``literal`` are the rule's, and each case fact's field
+    provenance (path, file, line, stated) is what the case file gives;
+  * the proof's header: its kind, its ``holds`` flag (recomputed), its root's
+    kind, its date (the case's) and its KB version (the KB in use);
+  * the JSON document itself (:func:`document_problems`): node ids are unique and
+    every edge joins two nodes.
 
 What it does not check (see LIMITATIONS.md): that an attempt covers every
 partial binding of its rule's body, and that the canonical proof is the shortest.
@@ -37,11 +47,27 @@ import clingo.ast as A
 import networkx as nx
 
 from ..case.facts import case_facts
-from ..kb import KnowledgeBase
+from ..kb import KnowledgeBase, Rule
 from ..case.model import Case
+from .fields import FALLBACKS, INPUT_FIELDS
 from .proof import Proof
 
 LEAF_REASONS = {"not_stated", "not_in_kb", "no_rule", "depth", "cycle", "no_match"}
+#: Why the KB fixes a leaf's reason (see Checker._leaf_reason).
+LEAF_REASON_WHY = {"not_stated": "is a case input", "not_in_kb": "is concluded by no rule with a body, only by facts of kb/",
+                   "no_rule": "is concluded by no rule of kb/"}
+#: The annotation keys a step's ``rule`` carries, each compared with the KB's own.
+RULE_KEYS = ("id", "cite", "source", "reads", "file", "line", "text")
+#: A step's ``holds`` flag is fixed by its kind (comparisons and aggregates are evaluated instead).
+KIND_HOLDS = {"derived": True, "case_fact": True, "kb_fact": True, "absent": False, "not_derived": False,
+              "attempt": False, "negation_fails": False}
+#: The role of an edge is fixed by the kind of the step it leaves.
+CHILD_ROLES = {"derived": {"body"}, "aggregate": {"element"}, "not_derived": {"attempt"}, "attempt": {"fails"},
+               "negation_fails": {"holds"}}
+_BARE_RE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
+#: The attributes a step may carry (proof.schema.json, ``$defs/node``; "id" is the graph's node key).
+NODE_KEYS = frozenset({"kind", "holds", "atom", "display", "statement", "rule", "substitution", "level", "field",
+                       "value", "pattern", "reason", "expanded"})
 _STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"')
 _ANON_RE = re.compile(r"(?<![A-Za-z0-9_'])_(?![A-Za-z0-9_'])")
 
@@ -109,15 +135,146 @@ def _shown(var: str, flt: str | None, value: clingo.Symbol) -> str:
     return str(value)
 
 
-def expected_statement(kb: KnowledgeBase, atom: clingo.Symbol) -> str | None:
-    """The sentence the template of *atom*'s predicate gives for it (None: no template)."""
-    tpl = kb.templates.get(f"{atom.name}/{len(atom.arguments)}")
+def expected_statement(kb: KnowledgeBase, atom: clingo.Symbol | tuple[str, list]) -> str | None:
+    """The sentence the template of *atom*'s predicate gives for it (None: no template).
+
+    *atom* may be a pattern, as (name, arguments) from ``_atom_parts``: an unknown argument
+    (a variable) reads ``<X>``.
+    """
+    name, args = (atom.name, list(atom.arguments)) if isinstance(atom, clingo.Symbol) else atom
+    tpl = kb.templates.get(f"{name}/{len(args)}")
     if tpl is None:
         return None
-    values = dict(zip(tpl.args, atom.arguments))
-    return _PLACEHOLDER_RE.sub(
-        lambda m: _shown(m.group(1), m.group(2), values[m.group(1)]) if m.group(1) in values else m.group(0),
-        tpl.text)
+    values = dict(zip(tpl.args, args))
+
+    def fill(m: re.Match) -> str:
+        var, flt = m.group(1), m.group(2)
+        if var not in values:
+            return m.group(0)
+        value = values[var]
+        if not isinstance(value, clingo.Symbol):
+            return f"<{value.name.lstrip('_')}>" if value.ast_type == A.ASTType.Variable else str(value)
+        return _shown(var, flt, value)
+    return _PLACEHOLDER_RE.sub(fill, tpl.text)
+
+
+def _atom_parts(atom_text: str) -> tuple[str, list]:
+    """Name and arguments of an atom or pattern: a clingo.Symbol per ground argument, else the AST
+    (a variable of a pattern). Parsed as a fact, so the text cannot be more than one atom."""
+    out: list[A.AST] = []
+    A.parse_string(f"{atom_text}.", out.append)
+    rules = [st for st in out if st.ast_type == A.ASTType.Rule]
+    if len(rules) != 1 or rules[0].body or rules[0].head.ast_type != A.ASTType.Literal:
+        raise ValueError(f"{atom_text!r} is not an atom")
+    head = rules[0].head.atom.symbol
+    if head.ast_type == A.ASTType.SymbolicTerm:
+        return head.symbol.name, list(head.symbol.arguments)
+    args: list = []
+    for a in head.arguments:
+        args.append(a.symbol if a.ast_type == A.ASTType.SymbolicTerm else a)
+    return head.name, args
+
+
+def _without_case(args: list, case_id: str) -> list:
+    if args and isinstance(args[0], clingo.Symbol) and args[0].type == clingo.SymbolType.String \
+            and args[0].string == case_id:
+        return args[1:]
+    return args
+
+
+def expected_display(atom_text: str, case_id: str) -> str:
+    """The atom as a user writes a goal (the proof's ``goal``, each step's ``display``): no case id,
+    ids bare where they are plain words, a pattern's unknowns as ``<X>`` (docs/explanations.md)."""
+    name, args = _atom_parts(atom_text)
+    out = []
+    for a in _without_case(args, case_id):
+        if isinstance(a, clingo.Symbol):
+            if a.type == clingo.SymbolType.String:
+                out.append(a.string if _BARE_RE.match(a.string) else '"' + a.string.replace('"', '\\"') + '"')
+            else:
+                out.append(str(a))
+        elif a.ast_type == A.ASTType.Variable:
+            out.append(f"<{a.name.lstrip('_')}>")
+        else:
+            out.append(str(a))
+    return f"{name}({', '.join(out)})" if out else name
+
+
+def _ident(sym: clingo.Symbol) -> str:
+    if sym.type == clingo.SymbolType.String:
+        return sym.string
+    if sym.type == clingo.SymbolType.Function and not sym.arguments:
+        return sym.name
+    return str(sym)
+
+
+def expected_field(case: Case, atom_text: str, file: str) -> dict | None:
+    """The case-file field an input atom comes from, as a proof must state it (None: not a case input).
+
+    Why re-implemented here: the explainer's ``fields.field_ref`` makes the provenance this checks;
+    only the predicate -> field table (``fields.INPUT_FIELDS``, data) is shared. A stated field has
+    its own line; an unstated one (a default) the line of the field its value falls back to
+    (``fields.FALLBACKS``), else of the nearest enclosing field the file states.
+    """
+    name, args = _atom_parts(atom_text)
+    where = INPUT_FIELDS.get(name)
+    if where is None:
+        return None
+    args = _without_case(args, case.case)
+    first = args[0] if args and isinstance(args[0], clingo.Symbol) else None
+    coll, fld = where
+    if coll == "":
+        path = fld
+    elif coll in ("usage", "knowledge"):
+        base = "usage_this_year" if coll == "usage" else "knowledge"
+        path = f"{base}.{_ident(first)}" if first is not None else f"{base}.*"
+    else:
+        ids = [it.id for it in case.items] if coll == "items" else [p.id for p in case.parties]
+        k = str(ids.index(_ident(first))) if first is not None and _ident(first) in ids else "*"
+        path = f"{coll}[{k}].{fld}"
+    line = case.line_of(path)
+    stated = line is not None
+    if not stated:
+        parent, _, last = path.rpartition(".")
+        line = next((case.line_of(f"{parent}.{alt}") for alt in FALLBACKS.get(last, ())
+                     if case.line_of(f"{parent}.{alt}") is not None), None)
+        enclosing = path
+        while line is None and "." in enclosing:
+            enclosing = enclosing.rpartition(".")[0]
+            line = case.line_of(enclosing)
+    return {"path": path, "file": file, "line": line, "stated": stated}
+
+
+def document_problems(data: dict) -> list[str]:
+    """What the JSON of a proof gets wrong before it is read into a graph (which would hide it):
+    duplicate node ids (a graph keeps the last node of an id), edges to or from no node."""
+    nodes, edges = data.get("nodes"), data.get("edges")
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        return ["the proof has no list of nodes and edges"]
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for nd in nodes:
+        nid = nd.get("id") if isinstance(nd, dict) else None
+        if not isinstance(nid, str):
+            problems.append(f"a node without a string id: {str(nd)[:80]}")
+            continue
+        seen[nid] = seen.get(nid, 0) + 1
+    for nid, k in seen.items():
+        if k > 1:
+            problems.append(f"{nid}: duplicate node id ({k} nodes have it; each step needs its own id)")
+    pairs: set[tuple] = set()
+    for e in edges:
+        if not isinstance(e, dict):
+            problems.append(f"an edge that is not an object: {str(e)[:80]}")
+            continue
+        u, v = e.get("from"), e.get("to")
+        for end in (u, v):
+            if end not in seen:
+                problems.append(f"edge {u} -> {v}: {end} is not a node of the proof")
+        if (u, v) in pairs:
+            problems.append(f"edge {u} -> {v}: given twice")
+        pairs.add((u, v))
+    return problems
 
 
 class Checker:
@@ -129,6 +286,13 @@ class Checker:
         self.inputs = set(case_facts(case, case.case))
         self.model = self._answer_set()
         self._parsed: dict[tuple, A.AST | None] = {}
+        self._facts: dict[str, list[tuple[clingo.Symbol, Rule]]] = {}
+        self._displays: dict[str, str] = {}
+        self._fields: dict[tuple[str, str], dict | None] = {}
+        self._grounds: dict[str, bool] = {}
+        self._bodies: dict[str, list[str] | None] = {}
+        self._fact_sigs: set[str] | None = None
+        self._rule_sigs: set[str] = set()
         self._truth: dict[str, bool] = {}
         self._ctl: clingo.Control | None = None
         self._texts: dict[str, str | None] = {}
@@ -211,6 +375,7 @@ class Checker:
         root = g.nodes[proof.root]
         if root.get("atom") != proof.atom:
             problems.append(f"root {proof.root} is {root.get('atom')}, not the goal {proof.atom}")
+        problems.extend(self._header_problems(proof, root))
         for nid in g.nodes:
             n = g.nodes[nid]
             kind = n.get("kind")
@@ -220,9 +385,15 @@ class Checker:
                 problems.append(f"{nid}: unknown step kind {kind!r}")
             except (RuntimeError, KeyError, TypeError, ValueError) as exc:
                 problems.append(f"{nid}: malformed step ({type(exc).__name__}: {exc})")
+            for part in (self._statement_problems, self._annotation_problems):
+                try:
+                    problems.extend(part(nid, n))
+                except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+                    problems.append(f"{nid}: malformed step ({type(exc).__name__}: {exc})")
             try:
-                problems.extend(self._statement_problems(nid, n))
-            except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+                problems.extend(self._field_problems(proof, nid, n))
+                problems.extend(self._edge_problems(proof, nid, n))
+            except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
                 problems.append(f"{nid}: malformed step ({type(exc).__name__}: {exc})")
             if g.out_degree(nid) == 0 and kind == "derived":
                 problems.append(f"{nid}: leaf {n.get('atom')} is neither a case fact nor a KB fact")
@@ -230,6 +401,161 @@ class Checker:
                 problems.append(f"{nid}: {n.get('atom')} is a leaf without a reason it cannot be derived")
         problems.extend(self._evaluate(checks))
         return problems
+
+    def _header_problems(self, proof: Proof, root: dict) -> list[str]:
+        """The proof's kind, holds flag, goal, date and KB version, against the case and the KB in use."""
+        out: list[str] = []
+        if proof.kb_version != self.kb.version:
+            out.append(f"the proof was made with KB {proof.kb_version!r}, but the KB in use is {self.kb.version!r} "
+                       "(fix: verify with the kb/ that made the proof, or explain the case again)")
+        want_date = self.case.date.isoformat()
+        if proof.case_date != want_date:
+            out.append(f"the proof's case_date is {proof.case_date!r}, but case {self.case.case!r} is dated {want_date}")
+        if proof.kind not in ("why", "why_not"):
+            out.append(f"the proof's kind is {proof.kind!r}; expected 'why' or 'why_not'")
+            return out
+        try:
+            actual = clingo.parse_term(proof.atom) in self.model
+        except RuntimeError:
+            actual = None  # a pattern: not_derived checks it has no instance
+        want_holds = proof.kind == "why"
+        if proof.holds is not want_holds:
+            out.append(f"the proof's holds is {proof.holds!r}, but a {proof.kind} proof has holds {want_holds}")
+        if actual is not None and actual is not want_holds:
+            out.append(f"the proof's kind is {proof.kind!r}, but its goal {proof.atom} "
+                       f"{'holds' if actual else 'does not hold'} in the answer set")
+        want_root = ("derived", "case_fact", "kb_fact") if want_holds else ("not_derived",)
+        if root.get("kind") not in want_root:
+            out.append(f"the root of a {proof.kind} proof is a {root.get('kind')} step; expected {' or '.join(want_root)}")
+        try:
+            goal = expected_display(proof.atom, self.case.case)
+        except (RuntimeError, ValueError):
+            return out + [f"the proof's atom {proof.atom!r} is not an atom"]
+        if proof.goal != goal:
+            out.append(f"the proof's goal is {proof.goal!r}, but its atom {proof.atom} reads {goal!r}")
+        return out
+
+    def _display(self, atom_text: str) -> str:
+        if atom_text not in self._displays:  # proofs of one case share most atoms
+            self._displays[atom_text] = expected_display(atom_text, self.case.case)
+        return self._displays[atom_text]
+
+    def _kb_fact_rules(self, rule_id: str) -> list[tuple[clingo.Symbol, Rule]]:
+        """The facts of *rule_id* in kb/, each with its statement (facts sharing an id differ in line and text)."""
+        if rule_id not in self._facts:
+            out = []
+            for r in self.kb.rules_by_id.get(rule_id, []):
+                if r.is_fact:
+                    try:
+                        out.append((clingo.parse_term(r.text.rstrip().rstrip(".")), r))
+                    except RuntimeError:
+                        continue
+            self._facts[rule_id] = out
+        return self._facts[rule_id]
+
+    def _annotation_problems(self, nid: str, n: dict) -> list[str]:
+        """A step's holds flag, display and rule annotation are the ones its kind, atom and rule give."""
+        kind = n.get("kind")
+        out: list[str] = []
+        extra = sorted(set(n) - NODE_KEYS)
+        if extra:
+            out.append(f"{nid}: unknown attribute(s) {', '.join(extra)} (proof.schema.json lists a step's attributes)")
+        if kind in ("comparison", "aggregate") and n.get("atom", n.get("value")) != n.get("value"):
+            out.append(f"{nid}: atom {n.get('atom')!r} is not the condition's value {n.get('value')!r}")
+        if kind == "not_derived":
+            ground = self._grounds.get(n["atom"])
+            if ground is None:
+                try:
+                    clingo.parse_term(n["atom"])
+                    ground = True
+                except RuntimeError:
+                    ground = False
+                self._grounds[n["atom"]] = ground
+            if n.get("pattern") is not (not ground):
+                out.append(f"{nid}: pattern is {n.get('pattern')!r}, but {n['atom']} is "
+                           f"{'ground' if ground else 'a pattern (it has unknowns)'}")
+        if kind in KIND_HOLDS and n.get("holds") is not KIND_HOLDS[kind]:
+            out.append(f"{nid}: holds is {n.get('holds')!r}, but a {kind} step has holds {KIND_HOLDS[kind]}")
+        r = n.get("rule")
+        if kind == "attempt":
+            if n.get("display") != (r or {}).get("id"):
+                out.append(f"{nid}: display {n.get('display')!r} is not the attempted rule's id {(r or {}).get('id')!r}")
+        elif "display" in n or kind in KIND_HOLDS:
+            want = self._display(n["atom"])
+            if n.get("display") != want:
+                out.append(f"{nid}: display {n.get('display')!r} does not read {n['atom']} (expected {want!r})")
+        if kind not in ("derived", "attempt", "kb_fact"):
+            if r is not None:
+                out.append(f"{nid}: a {kind} step carries a rule annotation ({r.get('id') if isinstance(r, dict) else r!r}) "
+                           "it does not rest on")
+            return out
+        if not isinstance(r, dict):
+            return out + [f"{nid}: a {kind} step without its rule annotation"]
+        rid = r.get("id", "")
+        if kind == "kb_fact":
+            atom = self._atom(n)
+            rules = [rule for sym, rule in self._kb_fact_rules(rid) if sym == atom]
+        else:
+            rules = [rule for rule in self.kb.rules_by_id.get(rid, []) if not rule.is_fact]
+        if not rules:
+            return out  # the kind's own check reports that kb/ has no such rule or fact
+        best = min(rules, key=lambda rule: sum(r.get(k) != getattr(rule, k) for k in RULE_KEYS))
+        for k in RULE_KEYS:
+            if r.get(k) != getattr(best, k):
+                out.append(f"{nid}: rule {rid}: {k} is {r.get(k)!r}, but kb/ has {getattr(best, k)!r}")
+        extra = sorted(set(r) - set(RULE_KEYS))
+        if extra:
+            out.append(f"{nid}: rule {rid}: unknown annotation(s) {', '.join(extra)}")
+        return out
+
+    def _field_problems(self, proof: Proof, nid: str, n: dict) -> list[str]:
+        """A case fact's (or an unstated input's) field: the path, file, line and stated flag the case file gives."""
+        kind = n.get("kind")
+        got = n.get("field")
+        if kind == "case_fact" or (kind == "not_derived" and n.get("reason") == "not_stated"):
+            key = (n["atom"], proof.case_source)
+            if key not in self._fields:  # proofs of one case share their case facts
+                self._fields[key] = expected_field(self.case, n["atom"], proof.case_source)
+            want = self._fields[key]
+        else:
+            want = None
+        if want is None:
+            return [] if got is None else [f"{nid}: a {kind} step names a case field ({got!r}) it does not come from"]
+        if not isinstance(got, dict):
+            return [f"{nid}: {n['atom']} comes from case field {want['path']} (line {want['line']}), "
+                    "but the step names no field"]
+        out = [f"{nid}: field {k} is {got.get(k)!r}, but the case file gives {want[k]!r}"
+               + (f" (the proof's case_source)" if k == "file" else "")
+               for k in ("path", "file", "line", "stated") if got.get(k) != want[k] or type(got.get(k)) is not type(want[k])]
+        extra = sorted(set(got) - set(want))
+        if extra:
+            out.append(f"{nid}: field: unknown key(s) {', '.join(extra)}")
+        return out
+
+    def _edge_problems(self, proof: Proof, nid: str, n: dict) -> list[str]:
+        """Each edge leaving *nid* has its parent kind's role, and a ``literal`` that is the rule's own."""
+        kind = n.get("kind")
+        out: list[str] = []
+        roles = CHILD_ROLES.get(kind, set())
+        body = None
+        if kind in ("derived", "attempt"):
+            rid = (n.get("rule") or {}).get("id", "")
+            if rid not in self._bodies:
+                rule = self._rule_ast(rid)
+                self._bodies[rid] = [str(lit) for lit in rule.body] if rule is not None else None
+            body = self._bodies[rid]
+        for _, v, d in proof.graph.out_edges(nid, data=True):
+            if d.get("role") not in roles:
+                out.append(f"{nid} -> {v}: role {d.get('role')!r}; a {kind} step's edges have role "
+                           f"{' or '.join(sorted(roles)) or '(none: it is a leaf)'}")
+            if "literal" not in d or body is None:
+                continue
+            i = d.get("order") if kind == "derived" else d.get("literal_index")
+            want = body[i] if isinstance(i, int) and 0 <= i < len(body) else None
+            if want is not None and d["literal"] != want:
+                out.append(f"{nid} -> {v}: literal {d['literal']!r}, but body literal {i} of "
+                           f"{(n.get('rule') or {}).get('id')} is {want!r}")
+        return out
 
     def _statement_problems(self, nid: str, n: dict) -> list[str]:
         """The step's English says what its atom (or, for an attempt, its rule) says."""
@@ -240,14 +566,18 @@ class Checker:
             rid = (n.get("rule") or {}).get("id", "")
             reads = {r.reads for r in self.kb.rules_by_id.get(rid, []) if not r.is_fact}
             return [] if not reads or said in reads else [f"{nid}: statement {said!r} is not what rule {rid} reads"]
-        if "atom" not in n or n.get("pattern") or n.get("kind") in ("comparison", "aggregate"):
+        if "atom" not in n or n.get("kind") in ("comparison", "aggregate"):
             return []
         atom = n["atom"]
         if atom not in self._sentences:  # proofs of one case share most atoms
-            self._sentences[atom] = expected_statement(self.kb, self._atom(n))
+            parts = _atom_parts(atom) if n.get("pattern") else self._atom(n)
+            want = expected_statement(self.kb, parts)
+            self._sentences[atom] = want if want is not None else self._display(atom)
         want = self._sentences[atom]
-        if want is not None and said != want:
-            return [f"{nid}: statement {said!r} does not read {n['atom']} (its template gives {want!r})"]
+        if said != want:
+            how = "its template gives" if f"{_signature(atom)[0]}/{_signature(atom)[1]}" in self.kb.templates \
+                else "it has no template, so the statement is the atom as displayed:"
+            return [f"{nid}: statement {said!r} does not read {n['atom']} ({how} {want!r})"]
         return []
 
     def _atom(self, n: dict) -> clingo.Symbol:
@@ -336,8 +666,15 @@ class Checker:
         checks.append(_Check(nid, _safe_condition(n["atom"], atom_only=True), False, "atom claimed not to hold"))
         name, arity = _signature(n["atom"])
         reason = n.get("reason")
-        if reason == "not_stated" and f"{name}/{arity}" not in self.kb.inputs:
-            problems.append(f"{nid}: {name}/{arity} is not a case input, so 'not stated' does not explain it")
+        sig = f"{name}/{arity}"
+        if reason == "not_stated" and sig not in self.kb.inputs:
+            problems.append(f"{nid}: {sig} is not a case input, so 'not stated' does not explain it")
+        else:
+            want = self._leaf_reason(sig)
+            if want is not None and reason != want:
+                problems.append(f"{nid}: reason {reason!r}, but {sig} {LEAF_REASON_WHY[want]}: expected {want!r}")
+        if reason in ("depth", "cycle") and n.get("expanded") is not False:
+            problems.append(f"{nid}: reason {reason!r}, but expanded is {n.get('expanded')!r}, not false")
         attempts = [v for v, d in self._children(proof, nid) if d.get("role") == "attempt"]
         if reason in ("depth", "cycle"):
             return  # explicitly not expanded: only the absence itself is claimed (and checked)
@@ -349,6 +686,22 @@ class Checker:
             rule = self._rule_ast(r.id)
             if rule is not None and _head_may_match(rule, goal_args):
                 problems.append(f"{nid}: rule {r.id} could conclude {n['atom']} but the proof does not say why it did not")
+
+    def _leaf_reason(self, sig: str) -> str | None:
+        """The reason a not_derived step of *sig* must give when the KB fixes it (None: it does not).
+
+        A case input is 'not stated'; a predicate no rule with a body concludes is 'not in kb'
+        when kb/ states facts of it, else 'no rule'. Otherwise the step is explained by attempts
+        (or stopped at depth, a cycle, or no rule whose head matches — checked through the attempts).
+        """
+        if sig in self.kb.inputs:
+            return "not_stated"
+        if self._fact_sigs is None:
+            self._fact_sigs = {r.head for r in self.kb.rules if r.is_fact and r.head}
+            self._rule_sigs = {r.head for r in self.kb.rules if not r.is_fact and r.head}
+        if sig in self._rule_sigs:
+            return None
+        return "not_in_kb" if sig in self._fact_sigs else "no_rule"
 
     def _check_attempt(self, proof, nid, n, problems, checks):
         rid = (n.get("rule") or {}).get("id", "")
@@ -509,3 +862,113 @@ def verify_proof(proof: Proof, kb: KnowledgeBase, case: Case, checker: Checker |
 
 
 verify = verify_proof
+
+
+# ------------------------------------------------------------- batch rows
+#: The answers of a batch row (``Determination.to_json``) that a determination proof backs, by predicate.
+ANSWER_PREDICATES = ("license_required", "license_requirement", "exception_available", "presumption_of_denial",
+                     "obligation", "red_flag", "case_obligation", "out_of_scope")
+
+
+def _answer_of_atom(atom: clingo.Symbol, case_id: str, kb: KnowledgeBase) -> tuple | None:
+    """The row answer an atom stands for, e.g. ``("exception_available", "gpus", "AIA")`` (None: not an answer)."""
+    if atom.name not in ANSWER_PREDICATES:
+        return None
+    args = list(atom.arguments)
+    if not args or args[0] != clingo.String(case_id):
+        return None
+    rest = [_ident(a) for a in args[1:]]
+    if atom.name == "exception_available" and len(rest) == 2:
+        return (atom.name, rest[0], kb.exception_names.get(rest[1], (rest[1].upper(),))[0])
+    if atom.name == "red_flag" and len(rest) == 1:
+        return (atom.name, rest[0].upper())
+    return (atom.name, *rest)
+
+
+def answers_of_row(row: dict) -> set[tuple]:
+    """What a batch row claims, as answers (the shape :func:`_answer_of_atom` gives an atom).
+
+    Raises TypeError/AttributeError/KeyError when the row is not a determination of the batch format.
+    """
+    out: set[tuple] = set()
+    for item, it in row["items"].items():
+        if it["license_required"] is True:
+            out.add(("license_required", item))
+        out.update(("license_requirement", item, r["id"]) for r in it["requirements"])
+        out.update(("exception_available", item, x) for x in it["exceptions_available"])
+        if it["presumption_of_denial"] is True:
+            out.add(("presumption_of_denial", item))
+        out.update(("obligation", item, o) for o in it["obligations"])
+    out.update(("red_flag", str(rf).upper()) for rf in row["red_flags"])
+    out.update(("case_obligation", o) for o in row["obligations"])
+    out.update(("out_of_scope", r) for r in row["out_of_scope"])
+    return out
+
+
+def describe_answer(answer: tuple) -> str:
+    """An answer as the row's field says it: ``items.gpus.exceptions_available includes 'AIA'``."""
+    name, *args = answer
+    if name in ("license_required", "presumption_of_denial"):
+        return f"items.{args[0]}.{name} is true"
+    if name == "license_requirement":
+        return f"items.{args[0]}.requirements includes {args[1]!r}"
+    if name in ("exception_available", "obligation"):
+        field = "exceptions_available" if name == "exception_available" else "obligations"
+        return f"items.{args[0]}.{field} includes {args[1]!r}"
+    field = {"red_flag": "red_flags", "case_obligation": "obligations", "out_of_scope": "out_of_scope"}[name]
+    return f"{field} includes {args[0]!r}"
+
+
+def row_answer_problems(row: dict, proofs: list[Proof], checker: Checker) -> list[str]:
+    """Every answer of a batch *row* has a proof among *proofs*, and holds in the checker's own
+    answer set; every proof and every determination of that answer set is an answer of the row.
+
+    Why: the checker proves each proof valid, but a row whose ``license_required`` was flipped, or
+    that gained an exception or lost its proofs, would still pass that check.
+    """
+    try:
+        claimed = answers_of_row(row)
+    except (TypeError, AttributeError, KeyError) as exc:
+        return [f"the row's answers are not a determination of the batch format ({type(exc).__name__}: {exc})"]
+    case_id, kb = checker.case.case, checker.kb
+    proved: dict[tuple, str] = {}
+    for p in proofs:
+        try:
+            a = _answer_of_atom(clingo.parse_term(p.atom), case_id, kb)
+        except RuntimeError:
+            a = None
+        if a is not None:
+            proved.setdefault(a, p.goal)
+    model = {a for a in (_answer_of_atom(s, case_id, kb) for s in checker.model) if a is not None}
+    out: list[str] = []
+    for a in sorted(claimed - set(proved)):
+        out.append(f"the row says {describe_answer(a)}, but no proof of the row concludes it")
+    for a in sorted(set(proved) - claimed):
+        out.append(f"the proof of {proved[a]} concludes {describe_answer(a)}, but the row does not say so")
+    for a in sorted(claimed - model):
+        out.append(f"the row says {describe_answer(a)}, but the recomputed answer set does not")
+    for a in sorted(model - claimed):
+        out.append(f"the recomputed answer set gives {describe_answer(a)}, but the row does not say so")
+    return out
+
+
+def field_differences(got: object, want: object, path: str = "") -> list[str]:
+    """Where *got* (a row, as read) differs from *want* (as recomputed), one line per field path."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        out: list[str] = []
+        for k in want:
+            sub = f"{path}.{k}" if path else str(k)
+            if k not in got:
+                out.append(f"{sub}: missing from the row (recomputed: {json_text(want[k])})")
+            else:
+                out.extend(field_differences(got[k], want[k], sub))
+        return out
+    if got != want or type(got) is not type(want):
+        return [f"{path}: the row says {json_text(got)}, recomputed {json_text(want)}"]
+    return []
+
+
+def json_text(value: object) -> str:
+    import json
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 200 else text[:200] + "…"

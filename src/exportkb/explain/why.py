@@ -16,7 +16,7 @@ the why-not tree of p, otherwise ``expanded: false``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import clingo
 import clingo.ast as A
@@ -25,6 +25,9 @@ from .build import ProofBuilder
 from .goals import ExplainError
 from .record import Firing, RecordedModel, RecordingProgram
 from .terms import evaluate, instantiate, substitute_text
+
+if TYPE_CHECKING:
+    from ..budget import Deadline
 
 T = A.ASTType
 INF = float("inf")
@@ -41,9 +44,10 @@ class GroundBody:
 class Derivations:
     """Levels and canonical firings for one recorded model (computed once, on first use)."""
 
-    def __init__(self, program: RecordingProgram, model: RecordedModel):
+    def __init__(self, program: RecordingProgram, model: RecordedModel, deadline: "Deadline | None" = None):
         self.program = program
         self.model = model
+        self.deadline = deadline  # checked in the fixpoint loops: a large case must not run unbounded
         self._bodies: dict[Firing, GroundBody] = {}
         self._deps: dict[Firing, tuple[clingo.Symbol, ...]] = {}
         self.level: dict[clingo.Symbol, float] = {}
@@ -125,11 +129,18 @@ class Derivations:
             level[a] = 0
         for a in m.kb_facts:
             level.setdefault(a, 0)
-        pending = [(h, f, self.deps(f)) for h, fs in m.firings.items()
-                   if h not in level for f in fs]
+        check = self.deadline.check if self.deadline is not None else None
+        pending = []
+        for h, fs in m.firings.items():
+            if check is not None:
+                check()
+            if h not in level:
+                pending.extend((h, f, self.deps(f)) for f in fs)
         changed = True
         while changed:
             changed = False
+            if check is not None:
+                check()
             for h, f, deps in pending:
                 worst = 0.0
                 for d in deps:
@@ -166,13 +177,16 @@ class WhyBuilder:
     """Adds why-proof nodes to a ProofBuilder graph."""
 
     def __init__(self, builder: ProofBuilder, derivations: Derivations,
-                 why_not: Callable[[clingo.Symbol], str] | None = None):
+                 why_not: Callable[[clingo.Symbol], str] | None = None, deadline: "Deadline | None" = None):
         self.b = builder
         self.d = derivations
         self.why_not = why_not  # expands `not p` into p's why-not tree when given
+        self.deadline = deadline  # checked once per step: proofs of a large case grow quadratically
 
     def prove(self, atom: clingo.Symbol) -> str:
         b, m = self.b, self.b.model
+        if self.deadline is not None:
+            self.deadline.check()
         if atom in m.inputs:
             return b.case_fact_node(atom)
         if atom in m.kb_facts:

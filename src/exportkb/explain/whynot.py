@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import clingo
 
@@ -28,6 +29,9 @@ from .goals import ExplainError
 from .record import RuleInfo
 from .terms import instantiate, substitute_text
 from .why import WhyBuilder
+
+if TYPE_CHECKING:
+    from ..budget import Deadline
 
 _ASSIGN = re.compile(r"^\s*(_*[A-Z][A-Za-z0-9_']*)\s*=\s*(.+)$")
 _STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -96,9 +100,11 @@ class ModelQueries:
 class WhyNotBuilder:
     """Adds why-not nodes to a ProofBuilder graph."""
 
-    def __init__(self, builder: ProofBuilder, why: WhyBuilder, queries: ModelQueries | None = None):
+    def __init__(self, builder: ProofBuilder, why: WhyBuilder, queries: ModelQueries | None = None,
+                 deadline: "Deadline | None" = None):
         self.b = builder
         self.why = why
+        self.deadline = deadline if deadline is not None else why.deadline  # checked once per step
         self._stack: set[Pattern] = set()
         self.queries = queries or ModelQueries(builder.model.atoms)
 
@@ -108,6 +114,8 @@ class WhyNotBuilder:
     # ------------------------------------------------------------- the tree
     def not_derived(self, goal: Pattern, depth: int) -> str:
         b = self.b
+        if self.deadline is not None:
+            self.deadline.check()
         key = ("not", goal, depth)
         term = _pattern_term(goal)
         nid, new = b.node(key, kind="not_derived", holds=False, pattern=not goal.ground, **b.atom_attrs(term))
@@ -155,6 +163,8 @@ class WhyNotBuilder:
 
     def _failed_literal(self, info: RuleInfo, i: int, binding: dict[str, clingo.Symbol], depth: int) -> str:
         b = self.b
+        if self.deadline is not None:
+            self.deadline.check()
         cl = info.compiled[i]
         if cl.kind == "symbolic":
             pat = _partial(cl.term, binding)

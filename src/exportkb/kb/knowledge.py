@@ -234,6 +234,46 @@ class KnowledgeBase:
         return {r: (label, cite) for r, label, cite in self.facts("requirement")}
 
     @cached_property
+    def _head_arguments(self) -> dict[str, list[set[str] | None]]:
+        """Per head predicate ("name/arity"), per argument: the constants the KB's rules put there,
+        or None where some rule puts a variable or a compound term (an open vocabulary)."""
+        out: dict[str, list[set[str] | None]] = {}
+        for stmt in self.statements:
+            if stmt.ast_type != clingo.ast.ASTType.Rule:
+                continue
+            head = stmt.head
+            if head.ast_type != clingo.ast.ASTType.Literal or head.atom.ast_type != clingo.ast.ASTType.SymbolicAtom:
+                continue
+            term = head.atom.symbol
+            if term.ast_type == clingo.ast.ASTType.Function:
+                args = [_constant_name(a) for a in term.arguments]
+                sig = f"{term.name}/{len(args)}"
+            elif term.ast_type == clingo.ast.ASTType.SymbolicTerm and term.symbol.type == clingo.SymbolType.Function:
+                args = [python_value(a) if a.type != clingo.SymbolType.Function or not a.arguments else None
+                        for a in term.symbol.arguments]
+                args = [str(a) if a is not None else None for a in args]
+                sig = f"{term.symbol.name}/{len(args)}"
+            else:
+                continue
+            slots = out.setdefault(sig, [set() for _ in args])
+            for i, a in enumerate(args):
+                if slots[i] is not None:
+                    if a is None:
+                        slots[i] = None
+                    else:
+                        slots[i].add(a)  # type: ignore[union-attr]
+        return out
+
+    def head_constants(self, signature: str, position: int) -> set[str] | None:
+        """The constants the KB's rules derive at argument *position* of *signature* (e.g. every
+        obligation id of ``obligation/3`` at 2), or None when that argument is open (a variable).
+        Why: the names an ``expect:`` list may use are exactly those the KB can derive."""
+        slots = self._head_arguments.get(signature)
+        if slots is None or position >= len(slots):
+            return set()
+        return slots[position]
+
+    @cached_property
     def rules_by_id(self) -> dict[str, list[Rule]]:
         out: dict[str, list[Rule]] = {}
         for r in self.rules:
@@ -289,6 +329,18 @@ def python_value(sym: clingo.Symbol) -> int | str:
     if sym.type == clingo.SymbolType.Function and not sym.arguments:
         return sym.name
     return str(sym)
+
+
+def _constant_name(term: clingo.ast.AST) -> str | None:
+    """The text of a constant argument in the AST (``lpp``, ``"x"``, ``3``), None for anything else."""
+    if term.ast_type == clingo.ast.ASTType.SymbolicTerm:
+        sym = term.symbol
+        if sym.type == clingo.SymbolType.Function and sym.arguments:
+            return None
+        return str(python_value(sym))
+    if term.ast_type == clingo.ast.ASTType.Function and not term.arguments and not term.external:
+        return term.name
+    return None
 
 
 def head_signature(stmt: clingo.ast.AST) -> str:

@@ -37,6 +37,8 @@ import clingo.ast
 import re
 
 from ..case.loader import parse_yaml
+from ..case.reform_names import (REFORM_NAME_RE, REFORM_SUFFIXES, default_queries_path, default_reforms_path,
+                                 known_reform_names, reform_name_problem)
 from ..errors import CaseError, ExportKBError
 from .knowledge import KnowledgeBase, Rule, head_signature
 
@@ -49,18 +51,6 @@ _SKIPPED = (clingo.ast.ASTType.Program, clingo.ast.ASTType.ShowSignature, clingo
 
 class ReformError(ExportKBError):
     """A reform file is missing, malformed, or touches something the KB does not have."""
-
-
-def default_queries_path() -> Path:
-    """Where the shipped queries/ folder is (repository checkout or package data)."""
-    packaged = Path(str(resources.files("exportkb"))) / "queries"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "queries"
-
-
-def default_reforms_path() -> Path:
-    return default_queries_path() / "reforms"
 
 
 @dataclass(frozen=True)
@@ -114,20 +104,16 @@ def _used_as_overlay(lp: Path, folder: Path) -> bool:
     return False
 
 
+#: A reform name: a file stem of the reform folder — never a path (a case file may not make the tool
+#: read an arbitrary file, and an error message never quotes a file it was not meant to read).
 def load_reform(name: str, folder: Path | None = None) -> Reform:
-    """Read reform *name* (a file stem, or a path to a .yaml/.lp file)."""
+    """Read reform *name*: the file ``<name>.yaml``, ``.yml`` or ``.lp`` of *folder* (default: queries/reforms/)."""
     folder = folder or default_reforms_path()
-    as_path = Path(name)
-    if as_path.suffix in (".yaml", ".yml", ".lp") and as_path.exists():
-        path = as_path
-    else:
-        cands = [folder / f"{name}{s}" for s in (".yaml", ".yml", ".lp")]
-        found = [c for c in cands if c.exists()]
-        if not found:
-            known = sorted({p.stem for p in folder.glob("*") if p.suffix in (".yaml", ".yml", ".lp")}) if folder.is_dir() else []
-            raise ReformError(f"reform {name!r}: not found in {folder} (fix: use one of: {', '.join(known) or 'none'}; "
-                              "`exportkb query --list` lists them)")
-        path = found[0]
+    why = reform_name_problem(name, folder)
+    if why is not None:
+        raise ReformError(f"reform {name!r}: {why[0]} (fix: {why[1]})" if isinstance(name, str) and len(name) <= 100
+                          else f"reform: {why[0]} (fix: {why[1]})")
+    path = next(folder / f"{name}{s}" for s in REFORM_SUFFIXES if (folder / f"{name}{s}").is_file())
     if path.suffix == ".lp":
         return Reform(name=path.stem, title=_lp_title(path), description="", source=path, overlays=(path,))
     return _reform_from_yaml(path)
@@ -166,7 +152,7 @@ def _reform_from_yaml(path: Path) -> Reform:
     for i, row in enumerate(data.get("params") or []):
         at = f"{where}: params[{i}]"
         if not isinstance(row, dict) or set(row) - _PARAM_KEYS or not {"name", "value", "from"} <= set(row):
-            raise ReformError(f"{at}: {row!r} (fix: write {{name: PARAM, value: INTEGER, from: YYYY-MM-DD, to: YYYY-MM-DD}}; to is optional)")
+            raise ReformError(f"{at}: not a parameter override (fix: write {{name: PARAM, value: INTEGER, from: YYYY-MM-DD, to: YYYY-MM-DD}}; to is optional)")
         value = _whole_number(row["value"])
         if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**31 - 1:
             raise ReformError(f"{at}.value: {value!r} is not a 32-bit whole number (fix: give an integer such as 53800000)")
@@ -175,12 +161,12 @@ def _reform_from_yaml(path: Path) -> Reform:
     overlays = []
     for i, rel in enumerate(data.get("overlay") or []):
         p = (path.parent / str(rel)).resolve()
-        if p.suffix != ".lp" or not p.is_file():
-            raise ReformError(f"{where}: overlay[{i}]: {rel!r} is not an .lp file next to the reform (fix: name a file in {path.parent})")
+        if p.suffix != ".lp" or not p.is_file() or p.parent != path.parent.resolve():  # never outside the folder
+            raise ReformError(f"{where}: overlay[{i}]: not an .lp file next to the reform (fix: name a file in {path.parent})")
         overlays.append(p)
     neutralize = data.get("neutralize") or []
     if not isinstance(neutralize, list) or not all(isinstance(x, str) for x in neutralize):
-        raise ReformError(f"{where}: neutralize: {neutralize!r} (fix: give a list of KB rule ids, see `exportkb kb`)")
+        raise ReformError(f"{where}: neutralize: not a list of rule ids (fix: give a list of KB rule ids, see `exportkb kb`)")
     return Reform(name=path.stem, title=str(data["title"]), description=str(data.get("description") or ""),
                   source=path, params=tuple(params), overlays=tuple(overlays), neutralize=tuple(neutralize),
                   cite=str(data.get("cite") or ""))

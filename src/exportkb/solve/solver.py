@@ -9,11 +9,13 @@ and names the case when it is not so.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import clingo
 
+from ..case.exact import figure_value
 from ..case.facts import case_facts, emit_facts
 from ..case.model import Case, case_keys
 from ..errors import SolveError
@@ -28,8 +30,15 @@ DEFAULT_CHUNK = 500
 @dataclass
 class SolveOptions:
     chunk_size: int = DEFAULT_CHUNK
-    time_limit: float | None = 60.0  # seconds per chunk of solving
+    time_limit: float | None = 60.0  # seconds per chunk of solving; None: unbounded
     atoms: bool = True  # fill Determination.atoms (raw shown atoms); the batch does not need them
+
+    def __post_init__(self) -> None:
+        # 0 used to mean "no limit" by accident (a falsy wait timeout): refuse it, and NaN/inf, by name.
+        t = self.time_limit
+        if t is not None and not (isinstance(t, (int, float)) and math.isfinite(t) and t > 0):
+            raise SolveError(f"time limit {t!r}: give a finite number of seconds greater than 0, or None for "
+                             "no limit (fix: e.g. --time-limit 60)")
 
 
 T = TypeVar("T")
@@ -114,7 +123,7 @@ class Solver:
         with ctl.solve(yield_=True, async_=True) as handle:
             for _ in range(2):
                 handle.resume()
-                ready = handle.wait(self.options.time_limit) if self.options.time_limit else handle.wait()
+                ready = handle.wait(self.options.time_limit) if self.options.time_limit is not None else handle.wait()
                 if not ready:
                     handle.cancel()
                     raise SolveError(f"solving {len(cases)} case(s) exceeded the time limit of "
@@ -208,9 +217,9 @@ class Solver:
                 dates[str(a[1])] = _iso(a[2])
             elif name == "figure":  # a figure with several values (e.g. one per party) keeps them all, sorted
                 if len(a) == 3:
-                    _put_figure(figures, str(a[1]), a[2])
+                    _put_figure(figures, str(a[1]), figure_value(a[2]))
                 else:
-                    _put_figure(figures.setdefault(str(a[1]), {}), str(a[2]), a[3])
+                    _put_figure(figures.setdefault(str(a[1]), {}), str(a[2]), figure_value(a[3]))
             elif name == "obligation":
                 items[a[1]].obligations.append(str(a[2]))
             elif name == "classified":

@@ -24,8 +24,10 @@ from ..solve.determination import Determination
 from ..errors import ExportKBError
 from .expect import Mismatch, compare
 from ..kb import KnowledgeBase
-from ..case.loader import CASE_SUFFIXES, iter_case_paths, load_case
+from ..case.loader import CASE_SUFFIXES, iter_case_paths, load_case, redated
+from ..case.loader import as_of as loader_as_of
 from ..case.model import Case
+from ..solve.laws import ReadyCase, ready
 from ..solve.solver import Solver
 
 ENGINES = ("clingo", "pydatalog", "both")
@@ -97,17 +99,13 @@ def load_suite(paths: Iterable[str | Path], kb: KnowledgeBase, ignore: Iterable[
 
 
 def as_of(case: Case) -> dt.date | None:
-    """The date of ``expect.as_of`` (validated by the loader), if the case sets one."""
-    value = (case.expect or {}).get("as_of")
-    if value is None:
-        return None
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    """The date of ``expect.as_of``, if the case sets one (:func:`exportkb.case.loader.as_of`)."""
+    return loader_as_of(case)
 
 
 def prepared(case: Case) -> Case:
-    """The case as it is to be solved: re-dated to ``expect.as_of`` when given."""
-    d = as_of(case)
-    return case.model_copy(update={"date": d}) if d is not None and d != case.date else case
+    """The case as it is to be solved: re-dated to ``expect.as_of`` when given (:func:`exportkb.case.loader.redated`)."""
+    return redated(case)
 
 
 # ------------------------------------------------------------------ running
@@ -144,40 +142,39 @@ class Runner:
     def __init__(self, kb: KnowledgeBase, engine: str = "clingo"):
         if engine not in ENGINES:
             raise ExportKBError(f"unknown engine {engine!r} (fix: use one of {', '.join(ENGINES)})")
+        from ..solve.laws import ReformCache
+
         self.kb = kb
         self.engine = engine
-        self._kbs: dict[tuple[str, ...], KnowledgeBase] = {(): kb}
-        self._explainer = None
+        self._laws = ReformCache(kb)
+        self._explainers: dict[int, object] = {}
+
+    def ready(self, case: Case) -> ReadyCase:
+        """The case as every command solves it (:func:`exportkb.solve.laws.ready`), with this run's reform cache."""
+        return ready(case, self.kb, self._laws)
 
     def run(self, cases: Sequence[Case]) -> list[Outcome]:
         """Outcomes in input order. Cases sharing a combination of reforms share one batch."""
         outcomes: list[Outcome | None] = [None] * len(cases)
-        groups: dict[tuple[str, ...], list[int]] = {}
+        groups: dict[tuple[str, ...], list[tuple[int, ReadyCase]]] = {}
         for i, c in enumerate(cases):
-            groups.setdefault(tuple(c.reform or ()), []).append(i)
-        for names, idx in groups.items():
-            batch = [cases[i] for i in idx]
             try:
-                kb = self._kb_for(names)
-                results = self._run_batch(kb, batch)
+                r = self.ready(c)
+            except ExportKBError as exc:
+                outcomes[i] = Outcome(c, self.engine, error=str(exc))
+                continue
+            groups.setdefault(r.reforms, []).append((i, r))
+        for names, members in groups.items():
+            batch = [cases[i] for i, _ in members]
+            try:
+                results = self._run_batch(members[0][1].kb, batch, [r.case for _, r in members])
             except ExportKBError as exc:
                 results = [Outcome(c, self.engine, error=str(exc)) for c in batch]
-            for i, o in zip(idx, results):
+            for (i, _), o in zip(members, results):
                 outcomes[i] = o
         return outcomes  # type: ignore[return-value]
 
-    def _kb_for(self, names: tuple[str, ...]) -> KnowledgeBase:
-        if names not in self._kbs:
-            try:
-                from ..kb.reforms import apply_reforms
-            except ImportError:  # pragma: no cover - depends on the installation
-                raise ExportKBError(f"reforms not available in this installation: cannot apply {', '.join(names)} "
-                                    "(fix: remove `reform:` from the case or install an exportkb with reforms)") from None
-            self._kbs[names] = apply_reforms(self.kb, names)
-        return self._kbs[names]
-
-    def _run_batch(self, kb: KnowledgeBase, batch: list[Case]) -> list[Outcome]:
-        todo = [prepared(c) for c in batch]
+    def _run_batch(self, kb: KnowledgeBase, batch: list[Case], todo: list[Case]) -> list[Outcome]:
         engines = ["clingo", "pydatalog"] if self.engine == "both" else [self.engine]
         dets: dict[str, list[Determination]] = {}
         took: dict[str, float] = {}
@@ -221,12 +218,13 @@ class Runner:
         Kept in one function so the explanation backend can be swapped.
         """
         goals = _goals(self.kb, o, m)
-        if goals and not o.case.reform:
+        if goals:
             try:
                 from ..explain import Explainer  # another module of this package; optional at run time
-                if self._explainer is None:
-                    self._explainer = Explainer(self.kb)
-                ex = self._explainer.case(prepared(o.case))
+                r = self.ready(o.case)  # the same law and date the case was solved under
+                if id(r.kb) not in self._explainers:
+                    self._explainers[id(r.kb)] = Explainer(r.kb)
+                ex = self._explainers[id(r.kb)].case(r.case)
                 return "\n".join(ex.explain(g).render("text", PROOF_DEPTH).rstrip() for g in goals)
             except ImportError:
                 pass
