@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exportkb import exact
+from exportkb.case import exact
 from exportkb.errors import CaseError
 from exportkb.case.loader import case_from_data
 

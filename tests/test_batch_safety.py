@@ -29,7 +29,7 @@ import pytest
 from click.testing import CliRunner
 
 import exportkb.cli as cli
-from exportkb import batch as batch_mod
+from exportkb.batch import engine as batch_mod
 from exportkb.case.loader import read_document
 from exportkb.batch.outputs import OutputLock
 
