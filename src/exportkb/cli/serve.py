@@ -1,0 +1,39 @@
+"""`exportkb serve`: the HTTP API and web pages (exportkb.server) on a local port."""
+from __future__ import annotations
+
+import click
+
+from ..errors import ExportKBError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to bind. The default answers this machine only; another host exposes the server.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0.1, max=600), default=10.0, show_default=True,
+              help="Seconds of solving and proof building allowed per request.")
+@click.option("--max-body", "max_body", type=click.IntRange(1024, 5 * 1024 * 1024), default=1024 * 1024,
+              show_default=True, help="Largest request body, in bytes.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body: int) -> None:
+    """Serve the JSON API (/api/...) and the web page (/) for browsers.
+
+    \b
+    Examples:
+      exportkb serve                 # http://127.0.0.1:8000/
+      exportkb serve --port 8080
+    """
+    try:
+        import uvicorn
+
+        from ..server.app import create_app
+    except ImportError:
+        raise ExportKBError("the server needs its extra (fix: pip install 'exportkb[server]')") from None
+    from ..server.service import ServerOptions
+    from .common import get_kb
+
+    app = create_app(get_kb(ctx), ServerOptions(max_body_bytes=max_body, time_limit=time_limit))
+    click.echo(f"exportkb: serving http://{host}:{port}/ (API docs at /api/docs; Ctrl-C stops)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
