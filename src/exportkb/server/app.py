@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import escape
 from ..budget import BudgetExceeded
+from ..case.model import Party
 from ..errors import CaseError, ExportKBError
 from ..explain.html import cite_links, proof_section
 from ..kb import KnowledgeBase
@@ -95,11 +96,14 @@ def form_case_yaml(form: dict[str, str]) -> str:
             lines.append(f"    {key}: {v}")
     lines.append("parties:")
     country = form.get("party_country") or form.get("to") or ""
-    lines += [f"  - id: {q(form.get('party_id') or 'consignee')}", "    role: ultimate_consignee",
+    name = form.get("party_name", "").strip()
+    named = "name" in Party.model_fields  # the case format's party name, where this version has it
+    lines += [f"  - id: {q(form.get('party_id') or (name if name and not named else 'consignee'))}",
+              "    role: ultimate_consignee",
               f"    country: {q(country)}",
               f"    headquarters: {q(form.get('party_hq') or country)}"]
-    if form.get("party_name"):
-        lines.append(f"    name: {q(form['party_name'])}")
+    if name and named:
+        lines.append(f"    name: {q(name)}")
     return "\n".join(lines) + "\n"
 
 
@@ -289,7 +293,7 @@ def create_app(kb: KnowledgeBase | None = None, options: ServerOptions | None = 
         except Exception as exc:  # noqa: BLE001
             return error_page(exc, token, text)
         return page("proof.html", token=token, title=f"Why is {r.kb.exception_names[x][0]} not available for item {item}?",
-                    sections=[Markup(proof_section(p, open_levels=3)) for p in proofs], case=r.case)
+                    sections=[Markup(proof_section(p, open_levels=8)) for p in proofs], case=r.case)
 
     async def whatif(request: Request) -> Response:
         token, text = "", ""

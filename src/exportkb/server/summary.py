@@ -6,7 +6,7 @@ list hits); reading it by key, and listing every key this module does not know u
 findings", lets a new field reach the page without a change here. Nothing here decides law:
 each sentence restates a field of the determination, with the citation the KB gives for it.
 The trust rule holds in the wording: ``license_required`` null is "unknown — resolve before
-export", never "no licence"; a conditional exception is "conditional", never "available".
+export", never "no license"; a conditional exception is "conditional", never "available".
 """
 from __future__ import annotations
 
@@ -86,27 +86,30 @@ def summarize(kb: KnowledgeBase, det: dict[str, Any]) -> Summary:
         cites = [r.get("cite", "") for r in reqs if r.get("cite")]
         lr = it.get("license_required")
         if it.get("coverage") == "not_covered":
-            out.append(Sentence(f"Item {item_id}{eccn} is outside this knowledge base's coverage: its licence "
+            out.append(Sentence(f"Item {item_id}{eccn} is outside this knowledge base's coverage: its license "
                                 "requirements are not determined here — resolve before export.", tone="unknown",
                                 item=item_id))
         if lr is None:
-            out.append(Sentence(f"Whether a licence is required for item {item_id}{eccn} is unknown — resolve "
+            out.append(Sentence(f"Whether a license is required for item {item_id}{eccn} is unknown — resolve "
                                 "before export.", tone="unknown", item=item_id))
         elif lr:
-            text = f"A licence is required for item {item_id}{eccn}"
+            text = f"A license is required for item {item_id}{eccn}"
             if reqs:
                 text += " (" + "; ".join(f"{r.get('label') or r.get('id')}" for r in reqs) + ")"
             if not it.get("license_required_enforced", True):
                 text += "; BIS announced on 13 May 2025 that it would not enforce this requirement, but it remains law"
             out.append(Sentence(text + ".", cites, tone="required", item=item_id))
         else:
-            out.append(Sentence(f"No licence requirement of the provisions this knowledge base encodes applies to item "
+            out.append(Sentence(f"No license requirement of the provisions this knowledge base encodes applies to item "
                                 f"{item_id}{eccn}.", tone="clear", item=item_id))
         avail = list(it.get("exceptions_available") or [])
         for x in avail:
             const, name, cite = _exception(kb, x)
             out.append(Sentence(f"License Exception {name} is available for item {item_id}.", [cite] if cite else [],
                                 tone="clear", item=item_id))
+        if lr and not avail and not it.get("exceptions_conditional"):
+            out.append(Sentence(f"No license exception or authorization this knowledge base encodes is available for "
+                                f"item {item_id}: a license application is needed.", tone="required", item=item_id))
         cond = it.get("exceptions_conditional")
         if cond:
             entries = cond.items() if isinstance(cond, dict) else ((c, None) for c in cond)
