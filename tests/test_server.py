@@ -214,3 +214,13 @@ def test_provision_page_lists_the_cases(client):
     c = client.get(f"/cases/{case_id}")
     assert c.status_code == 200 and "open it in the checker" in c.text
     assert client.get("/cases/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+def test_example_in_the_form_round_trips(client):
+    """The example's text in the page's textarea, posted back, is the same case (newlines kept)."""
+    import html as html_lib
+    page = client.get("/?example=uae-datacenter").text
+    text = html_lib.unescape(re.search(r'<textarea name="yaml" id="yaml"[^>]*>(.*?)</textarea>', page, re.S).group(1))
+    assert text == UAE.read_text()
+    result, _ = _result(client, text)
+    assert result.status_code == 200 and 'id="summary"' in result.text

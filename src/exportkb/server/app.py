@@ -127,7 +127,7 @@ def create_app(kb: KnowledgeBase | None = None, options: ServerOptions | None = 
     """The application over *kb* (default: the shipped KB, parsed once here)."""
     service = Service(kb or KnowledgeBase.load(), options or ServerOptions())
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]),
-                      finalize=lambda v: v if isinstance(v, Markup) or not isinstance(v, str) else escape.text(v))
+                      finalize=lambda v: v if isinstance(v, Markup) or not isinstance(v, str) else escape.lines(v))
     env.filters["cites"] = lambda t: Markup(cite_links(t or ""))
     env.globals["version"] = service.kb.version
     limit = service.options.max_body_bytes
