@@ -35,7 +35,7 @@ _UNTIL = re.compile(r"from (?:1900-01-01|19000101) until (\S+?)(?=[.,;)]?(?:\s|$
 _CMP = re.compile(r"^\s*(-?[\w\"\-]+)\s*(>=|<=|!=|==|=|<|>)\s*(-?[\w\"\-]+)\s+(holds|fails)\s*$")
 _E4 = re.compile(_B + r"(\d+) ten-thousandths")
 _BIG = re.compile(_B + r"(\d{5,})" + _E)
-_ECCNISH = re.compile(r"\b([0-9])([a-e])(\d{3})\b")
+_ECCNISH = re.compile(r"(?<![A-Za-z0-9])([0-9])([a-e])(\d{3})(?![A-Za-z0-9])")
 _RF = re.compile(r"^rf(\d+)$")
 
 
