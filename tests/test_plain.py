@@ -59,3 +59,18 @@ def test_no_placeholder_date_or_raw_density_in_any_rendering(kb, example):
             assert not re.search(r"(?<!\d)(19000101|99991231)(?!\d)", out)
             assert "(open-ended)" not in out and "ten-thousandths" not in out
             assert not re.search(r"\b20\d{6} (>=|<=|<|>|=|!=) ", out)
+
+
+def test_piped_check_prints_a_plain_table_that_does_not_wrap(kb, monkeypatch):
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    import exportkb.cli as cli
+    monkeypatch.setattr(cli.common, "KnowledgeBase", SimpleNamespace(load=lambda path=None: kb))
+    out = CliRunner().invoke(cli.main, ["check", str(ROOT / "examples" / "uae-datacenter.yaml")]).output
+    row = next(line for line in out.splitlines() if line.startswith("gpus "))
+    assert "worldwide_a 15 CFR 742.6(a)(6)(iii)" in row and "license_application_aggregate_tpp" in row
+    assert "│" not in out and "┃" not in out
+    assert any(line.startswith("figures: ") and line.endswith("lpp_tpp_with_shipment = 31,664,000")
+               for line in out.splitlines())
