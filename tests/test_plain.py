@@ -19,6 +19,7 @@ from .conftest import ROOT
     ("31664000 <= 26900000 fails", "31,664,000 is more than 26,900,000"),
     ("export != service holds", "export is not service"),
     ("20250601 < 99991231 holds", "1 June 2025 is before the open end (no end date)"),
+    ("31 < (26900000/1000000) fails", "31 is not less than 26 (26,900,000 ÷ 1,000,000)"),
 ])
 def test_comparisons_in_words(raw, shown):
     assert comparison(raw) == shown

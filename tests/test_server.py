@@ -224,3 +224,11 @@ def test_example_in_the_form_round_trips(client):
     assert text == UAE.read_text()
     result, _ = _result(client, text)
     assert result.status_code == 200 and 'id="summary"' in result.text
+
+
+def test_load_benchmark_runs_small():
+    """benchmarks/server_load.py end to end at a tiny size (the lead runs the full one): real requests
+    over loopback to a real uvicorn process, every one answered 200."""
+    from benchmarks import server_load
+    res = server_load.main(["--clients", "2", "--requests", "10", "--seconds", "30", "--workers", "1", "--warmup", "2"])
+    assert res["requests"] == 10 and res["errors"] == 0 and res["requests_per_s"] > 0

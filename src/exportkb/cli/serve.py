@@ -16,8 +16,10 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
               help="Seconds of solving and proof building allowed per request.")
 @click.option("--max-body", "max_body", type=click.IntRange(1024, 5 * 1024 * 1024), default=1024 * 1024,
               show_default=True, help="Largest request body, in bytes.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (each parses the KB once); one per core serves the most requests.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body: int, workers: int) -> None:
     """Serve the JSON API (/api/...) and the web page (/) for browsers.
 
     \b
@@ -34,6 +36,16 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body:
     from ..server.service import ServerOptions
     from .common import get_kb
 
-    app = create_app(get_kb(ctx), ServerOptions(max_body_bytes=max_body, time_limit=time_limit))
     click.echo(f"exportkb: serving http://{host}:{port}/ (API docs at /api/docs; Ctrl-C stops)", err=True)
+    if workers > 1:  # each worker process builds the app from the settings handed down in the environment
+        import os
+        kb_path = ctx.find_root().obj.get("kb_path")
+        if kb_path:
+            os.environ["EXPORTKB_KB"] = str(kb_path)
+        os.environ["EXPORTKB_SERVE_TIME_LIMIT"] = repr(time_limit)
+        os.environ["EXPORTKB_SERVE_MAX_BODY"] = str(max_body)
+        uvicorn.run("exportkb.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", server_header=False)
+        return
+    app = create_app(get_kb(ctx), ServerOptions(max_body_bytes=max_body, time_limit=time_limit))
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

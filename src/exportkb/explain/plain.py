@@ -32,7 +32,8 @@ _YMD = re.compile(_B + r"((?:19|20|99)\d{6})" + _E)
 _PERIOD = re.compile(r"from (1900-01-01|19000101) until (\(open-ended\)|99991231|9999-12-31)")
 _FROM_OPEN = re.compile(r"from (\S+?) until (?:\(open-ended\)|99991231|9999-12-31)")
 _UNTIL = re.compile(r"from (?:1900-01-01|19000101) until (\S+?)(?=[.,;)]?(?:\s|$))")
-_CMP = re.compile(r"^\s*(-?[\w\"\-]+)\s*(>=|<=|!=|==|=|<|>)\s*(-?[\w\"\-]+)\s+(holds|fails)\s*$")
+_OPERAND = r"-?[\w\"\-]+|\([\d\s+\-*/()]+\)"
+_CMP = re.compile(r"^\s*(" + _OPERAND + r")\s*(>=|<=|!=|==|=|<|>)\s*(" + _OPERAND + r")\s+(holds|fails)\s*$")
 _E4 = re.compile(_B + r"(\d+) ten-thousandths")
 _BIG = re.compile(_B + r"(\d{5,})" + _E)
 _ECCNISH = re.compile(r"(?<![A-Za-z0-9])([0-9])([a-e])(\d{3})(?![A-Za-z0-9])")
@@ -78,6 +79,16 @@ def number(n: int) -> str:
 
 def _value(token: str) -> tuple[str, bool]:
     """A comparison operand as shown, and whether it is a date."""
+    if token.startswith("("):  # KB arithmetic, evaluated by clingo itself (its integer semantics)
+        import clingo
+        try:
+            sym = clingo.parse_term(token)
+        except RuntimeError:
+            return token, False
+        if sym.type != clingo.SymbolType.Number:
+            return token, False
+        expr = re.sub(r"\d+", lambda m: number(int(m.group(0))), token[1:-1]).replace("/", " ÷ ").replace("*", " × ")
+        return f"{number(sym.number)} ({re.sub(' +', ' ', expr).strip()})", False
     if re.fullmatch(r"-?\d+", token):
         n = int(token)
         if n == OPEN_END:

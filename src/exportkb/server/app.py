@@ -353,6 +353,16 @@ def create_app(kb: KnowledgeBase | None = None, options: ServerOptions | None = 
     return app
 
 
+def app_from_env() -> Starlette:
+    """The application as ``exportkb serve --workers N`` starts it in each worker process: the KB
+    folder and the limits come from the environment the command set (``EXPORTKB_KB``,
+    ``EXPORTKB_SERVE_TIME_LIMIT``, ``EXPORTKB_SERVE_MAX_BODY``), the KB parsed once per worker."""
+    import os
+    opts = ServerOptions(max_body_bytes=int(os.environ.get("EXPORTKB_SERVE_MAX_BODY", ServerOptions.max_body_bytes)),
+                         time_limit=float(os.environ.get("EXPORTKB_SERVE_TIME_LIMIT", ServerOptions.time_limit)))
+    return create_app(KnowledgeBase.load(os.environ.get("EXPORTKB_KB") or None), opts)
+
+
 class SecurityHeaders:
     """ASGI middleware: the Content-Security-Policy and its companions on every response."""
 
