@@ -21,6 +21,7 @@ String = lru_cache(maxsize=8192)(_String)
 Number = lru_cache(maxsize=8192)(_Number)
 _constant = lru_cache(maxsize=1024)(lambda name: Function(name))
 
+from .eccn import category as eccn_category, hts6
 from .exact import LIMB
 from .loader import mantissa_exponent
 from .model import Case
@@ -72,6 +73,13 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("item_kind", I, _constant(kind))
         if item.eccn is not None:
             add("item_eccn", I, String(item.eccn))
+            cat = eccn_category(item.eccn)
+            if cat is not None:
+                add("item_eccn_category", I, Number(cat))
+        if item.hts is not None:
+            code = hts6(item.hts)
+            if code is not None:
+                add("item_hts6", I, String(code))
         add("item_quantity", I, Number(item.quantity))
         if item.tpp is not None:
             add("item_tpp", I, Number(int(item.tpp)))
@@ -127,5 +135,7 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
         add("usage", _constant(key), Number(high), Number(low))
     for key in type(knowledge).model_fields:
         value = getattr(knowledge, key)
-        if value is not None:
+        if value is True:  # a yes/no fact the exporter knows (G7 red-flag indicators)
+            add("knows", _constant(key), String("yes"))
+        elif value is not None and value is not False:
             add("knows", _constant(key), String(value))

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 from ..errors import CaseError, FieldProblem
 from .expect import check_expect_shape
 from .exact import INT32_MAX, MAX_ITEMS, TPP_BOUND
+from .eccn import eccn_problem, hts6
 from .model import CASE_KEY_RE, Case, Item, Party
 from .vocabulary import Vocabulary
 
@@ -580,11 +581,15 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
         if CASE_KEY_RE.match(item.id):
             bad(f"{base}.id", item.id, _RESERVED_WHY, "rename it, e.g. 'line-1' or 'item1'")
         enum(f"{base}.kind", item.kind, "item_kind_value", "item kind")
-        if item.eccn is not None and item.eccn not in kb.eccns:
-            close = difflib.get_close_matches(item.eccn, list(kb.eccns), n=3)
-            bad(f"{base}.eccn", item.eccn, "ECCN not covered by this knowledge base",
-                (f"did you mean {' or '.join(close)}? " if close else "")
-                + "accepted: " + ", ".join(sorted(kb.eccns)) + "; or omit eccn and give kind/tpp/performance_density")
+        if item.eccn is not None:
+            # any well-formed ECCN is accepted (coverage "not_covered" when the KB has no rules for it);
+            # only a string that is not an ECCN is refused, with a hint only where it is a re-spelling
+            why = eccn_problem(item.eccn, kb.eccns)
+            if why is not None:
+                bad(f"{base}.eccn", item.eccn, *why)
+        if item.hts is not None and hts6(item.hts) is None:
+            bad(f"{base}.hts", item.hts, "not an HTS code",
+                "give the Harmonized Tariff Schedule code, at least 6 digits (e.g. 8542.31 or 854231, or 8542.31.0000)")
         if item.eccn is None and item.kind is None and item.tpp is None and item.training_operations is None:
             bad(base, item.id, "the item has no ECCN and no specs to classify it",
                 "give eccn, or kind with tpp/performance_density, or training_operations for model weights")

@@ -98,6 +98,7 @@ class Item(_Strict):
     foreign_produced: Flag = Field(False, description="Produced outside the United States.")
     fdp_product_scope: Flag = Field(False, description="A direct product of U.S.-origin technology/software, or of a plant or major component of one (734.9 product scope).")
     incorporated_into_non_ear99: Flag = Field(False, description="Will be incorporated into a part, component, computer or equipment not designated EAR99.")
+    hts: Optional[str] = Field(None, description="Harmonized Tariff Schedule code (at least 6 digits, e.g. 8542.31); the HTS-6 code selects the part 746 supplements (Russia/Belarus) the item is listed in.")
 
 
 class Party(_Strict):
@@ -132,6 +133,11 @@ class Knowledge(_Strict):
     """What the exporter knows: facts that raise red flags."""
 
     iaas_training_4e091_for_hq: Optional[str] = Field(None, description="An IaaS/computing customer headquartered (or whose ultimate parent is headquartered) in this country is being helped to train a 4E091-level model.")
+    # G7 joint guidance on Russia diversion (24 Sept 2024), red-flag indicators (seeds lane)
+    routing_changed_last_minute: Optional[Flag] = Field(None, description="The customer changed the routing or the ship-to at the last minute (G7 joint guidance red flag).")
+    asked_to_remove_destination_references: Optional[Flag] = Field(None, description="The customer asked to remove references to the destination (e.g. Russia) from the documents (G7 joint guidance red flag).")
+    new_importer_at_sanctioned_address: Optional[Flag] = Field(None, description="The consignee is a new importer of Common High Priority List items at the address of a sanctioned party (G7 joint guidance red flag).")
+    transshipment_via_third_country: Optional[Flag] = Field(None, description="The items are routed through a third country known for diversion to Russia or Belarus (G7 joint guidance red flag).")
 
 
 class Case(_Strict):

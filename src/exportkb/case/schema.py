@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .eccn import ECCN_RE
 from .model import CASE_FORMAT_VERSION, Case
 from .vocabulary import Vocabulary
 
@@ -34,7 +35,9 @@ def case_schema(kb: Vocabulary) -> dict[str, Any]:
     enum(top, "transaction", kb.values("transaction_kind"))
     enum(top, "end_use", kb.values("end_use_value"))
     item = defs["Item"]["properties"]
-    enum(item, "eccn", sorted(kb.eccns))
+    if "eccn" in item:  # any well-formed ECCN (exportkb.case.eccn); the KB's own ones are listed as examples
+        item["eccn"]["anyOf"] = [{"type": "string", "pattern": "^(EAR99|" + ECCN_RE.pattern.removesuffix("\\Z") + ")$",
+                                  "examples": sorted(kb.eccns)}, {"type": "null"}]
     enum(item, "kind", kb.values("item_kind_value"))
     party = defs["Party"]["properties"]
     for k in ("country", "headquarters", "ultimate_parent_headquarters"):

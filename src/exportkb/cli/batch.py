@@ -96,7 +96,9 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
         sys.exit(3)
     if not quiet:
         s = summary.to_json()
-        console().print(f"cases: {s['cases']}  license required: {s['license_required']}  errors: {s['errors']}"
+        console().print(f"cases: {s['cases']}  license required: {s['license_required']}  "
+                        f"not covered (determined, ECCN outside the KB): {s['not_covered']}  "
+                        f"licence unknown: {s['license_unknown']}  invalid rows (errors): {s['errors']}"
                       + (f" (see {errors_path})" if errors_path and s["errors"] else "")
                       + (f"  expect failures: {s['expect_failures']}" if s["expect_failures"] else ""))
         console().print("items by exception: " + (", ".join(f"{k} {v}" for k, v in s["items_by_exception"].items()) or "none")

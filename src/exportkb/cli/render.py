@@ -23,7 +23,9 @@ def determination_table(det: Determination) -> Table:
     for col in ("item", "ECCN", "license", "requirements", "exceptions", "presumption of denial", "obligations"):
         table.add_column(col, overflow="fold")
     for item in det.items.values():
-        if item.license_required:
+        if item.license_required is None:
+            lic = "[bold yellow]unknown[/] (resolve before export)"
+        elif item.license_required:
             lic = "[bold red]required[/]" + ("" if item.license_required_enforced else " [yellow](not enforced)[/]")
         else:
             lic = "[green]not required[/]"
@@ -43,7 +45,9 @@ def print_determination(console: Console, det: Determination, mismatches: list[M
     if not det.in_scope:
         console.print(f"[bold]{esc(det.case)}[/]: out of scope on {det.date.isoformat()} — "
                       f"{esc(', '.join(det.out_of_scope))}")
-        return
+        if all(it.license_required is False for it in det.items.values()):
+            return
+        # rules outside the AI Diffusion rule's dates (the Entity List, 744.11) still apply: show them
     console.print(determination_table(det))
     if any(not r.enforced for it in det.items.values() for r in it.requirements):
         console.print("[yellow]*[/] legally in force, but BIS announced on 2025-05-13 it would not enforce it (GAO B-337935)")
@@ -58,6 +62,8 @@ def print_determination(console: Console, det: Determination, mismatches: list[M
     for note in det.notes:
         console.print(f"note: {esc(note)}")
     for it in det.items.values():
+        if it.coverage_note:
+            console.print(f"[yellow]coverage[/]: item {esc(it.id)}: {esc(it.coverage_note)}")
         if it.classification_mismatch:
             console.print(f"[yellow]classification check[/]: item {esc(it.id)}: {esc(it.classification_mismatch)}")
     if mismatches:

@@ -28,12 +28,16 @@ class Requirement:
 class ItemDetermination:
     id: str
     eccn: str | None = None
-    license_required: bool = False
+    license_required: bool | None = False  # None: not determined (e.g. an unresolved potential Entity List match)
     requirements: list[Requirement] = field(default_factory=list)
     exceptions_available: list[str] = field(default_factory=list)
     presumption_of_denial: bool = False
     obligations: list[str] = field(default_factory=list)
     classification_mismatch: str | None = None
+    entity_list_review_policy: list[dict[str, str]] = field(default_factory=list)  # [{"policy", "entry"}], 744.11(a)
+    license_undetermined: list[str] = field(default_factory=list)  # why license_required is None
+    coverage: str = "covered"  # "not_covered": the ECCN is outside the KB's ECCN-specific rules (kb/coverage.lp)
+    coverage_note: str | None = None  # the sentence that says so, for people reading the JSON
 
     @property
     def license_required_enforced(self) -> bool:
@@ -49,6 +53,10 @@ class ItemDetermination:
             "presumption_of_denial": self.presumption_of_denial,
             "obligations": list(self.obligations),
             "classification_mismatch": self.classification_mismatch,
+            "entity_list_review_policy": [dict(p) for p in self.entity_list_review_policy],
+            "license_undetermined": list(self.license_undetermined),
+            "coverage": self.coverage,
+            "coverage_note": self.coverage_note,
         }
 
 

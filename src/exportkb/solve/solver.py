@@ -242,14 +242,29 @@ class Solver:
                 det.red_flags.append(str(a[1]).upper())
             elif name == "case_obligation":
                 det.obligations.append(str(a[1]))
+            elif name == "license_undetermined":
+                items[a[1]].license_undetermined.append(str(a[2]))
+            elif name == "entity_list_review_policy":
+                items[a[1]].entity_list_review_policy.append({"policy": str(a[2]), "entry": str(a[3])})
             elif name == "out_of_scope":
                 det.in_scope = False
                 det.out_of_scope.append(str(a[1]))
+            elif name == "not_covered":
+                items[a[1]].coverage = "not_covered"
+                items[a[1]].coverage_note = (
+                    f"outside this knowledge base's coverage: ECCN {a[2]}; the rules encoded here for specific ECCNs "
+                    "do not apply to it (the rules for every item subject to the EAR, such as part 746, were applied)")
+            elif name == "coverage_unknown":  # kb/coverage.lp: no encoded rule reaches it, never "no licence"
+                items[a[1]].license_undetermined.append("eccn_not_covered")
         for item_id, rs in reqs.items():
             for r in sorted(rs):
                 label, cite = kb.requirement_info.get(r, (r, ""))
                 items[item_id].requirements.append(Requirement(r, label, cite, (item_id, r) not in not_enforced))
         for it in items.values():
+            if it.license_undetermined and not it.license_required:
+                it.license_required = None  # held, never a silent "no licence" (kb/parties/entity_list.lp)
+            it.license_undetermined.sort()
+            it.entity_list_review_policy.sort(key=lambda p: (p["entry"], p["policy"]))
             it.exceptions_available.sort()
             it.obligations.sort()
         det.red_flags.sort()
