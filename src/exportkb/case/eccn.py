@@ -57,8 +57,8 @@ def respelled(value: str) -> str | None:
         return None
     head, rest = compact[:5].upper(), compact[5:].replace("-", ".").replace("_", ".").lower()
     if rest and not rest.startswith("."):
-        if len(rest) != 1:
-            return None  # "5A002a1" could be .a.1 or .a1: not a mere re-spelling
+        if len(rest) != 1 or not rest.isalpha():
+            return None  # "5A002a1" (.a.1 or .a1?) or "4A9940" (a sixth digit): not a mere re-spelling
         rest = "." + rest  # "5A002a": the dot before one paragraph letter is missing
     candidate = head + rest
     return candidate if candidate != value and ECCN_RE.match(candidate) else None
