@@ -75,8 +75,8 @@ def test_erp_log_only_malformed_rows_reach_the_error_file(tmp_path):
             assert it["license_required"] is True, case  # 746.8(a)(1): any item on the CCL
         if it["coverage"] == "not_covered" and row["to"] not in ("RU", "BY"):
             assert it["license_required"] is None, case  # never "no licence" for an uncovered ECCN
-    assert "not covered (determined, ECCN outside the KB)" in result.stderr
-    assert "invalid rows (errors): 4" in result.stderr
+    assert "not covered (determined; ECCN outside the KB): 35" in result.stderr
+    assert "errors: 4" in result.stderr
 
 
 def test_summary_separates_not_covered_from_invalid(tmp_path):
