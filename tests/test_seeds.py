@@ -141,10 +141,17 @@ def test_timeline_cli():
 
 
 # --------------------------------------------------------------------------- regression with a proof
-def test_indium_is_caught_with_a_proof(kb):
-    from exportkb.explain import explain
-    case = load_case(CASES / "enforcement" / "indium-2022.yaml", kb)
-    proof = explain(case, "license_requirement(preforms, ru_by_luxury)", kb)
-    text = proof.render() if hasattr(proof, "render") else str(proof)
-    assert "746.10(a)(1)" in json.dumps(proof.to_json())
-    assert text
+@pytest.mark.parametrize("goal", ["license_requirement(preforms, ru_by_luxury)", "red_flag(g7_routing_change)",
+                                  "red_flag(g7_remove_destination)"])
+def test_indium_is_caught_with_a_checked_proof(tmp_path, goal):
+    """BIS (23 Dec 2024): EAR99 items on Supp. No. 5 needed a licence under 746.10(a)(1); the red flags
+    ignored were a last-minute routing change and a request to delete Russia references."""
+    case = CASES / "enforcement" / "indium-2022.yaml"
+    run = CliRunner().invoke(cli.main, ["explain", str(case), "--why", goal, "--format", "json"], catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    proof = tmp_path / "proof.json"
+    proof.write_text(run.stdout, encoding="utf-8")
+    if "ru_by_luxury" in goal:
+        assert "746.10(a)(1)" in run.stdout and "items[0].hts" in run.stdout
+    checked = CliRunner().invoke(cli.main, ["verify", str(proof)], catch_exceptions=False)
+    assert checked.exit_code == 0 and "valid" in checked.output, checked.output

@@ -39,6 +39,8 @@ INPUT_FIELDS: dict[str, tuple[str, str]] = {
     "item_foreign_produced": ("items", "foreign_produced"),
     "item_fdp_product_scope": ("items", "fdp_product_scope"),
     "item_incorporated_into_non_ear99": ("items", "incorporated_into_non_ear99"),
+    "item_eccn_category": ("items", "eccn"),  # the category is the ECCN's first character (case.eccn)
+    "item_hts6": ("items", "hts"),
     "party": ("parties", "id"),
     "party_role": ("parties", "role"),
     "party_country": ("parties", "country"),
