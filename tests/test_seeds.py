@@ -155,3 +155,19 @@ def test_indium_is_caught_with_a_checked_proof(tmp_path, goal):
         assert "746.10(a)(1)" in run.stdout and "items[0].hts" in run.stdout
     checked = CliRunner().invoke(cli.main, ["verify", str(proof)], catch_exceptions=False)
     assert checked.exit_code == 0 and "valid" in checked.output, checked.output
+
+
+# --------------------------------------------------------------------------- item 5: China's catalogue
+def test_cn_mofcom_answer_never_mixes_with_the_ear(kb, solver):
+    """A cn_mofcom case reaches the KB only through foreign_* facts: no EAR atom appears in its answer."""
+    from exportkb.solve.solver import SolveOptions, Solver
+    case = load_case(CASES / "cn_mofcom" / "lfp-final-restricted.yaml", kb)
+    det = Solver(kb, SolveOptions(atoms=True)).determine(case)
+    assert det.regime == "cn_mofcom" and det.atoms
+    assert all(a.startswith(("foreign_", "note(")) for a in det.atoms), det.atoms
+    it = det.items["lfp-know-how"]
+    assert it.license_required is True and it.requirements[0].id == "cn_mofcom:252604X"
+    # the same facts under the EAR give an EAR answer and no foreign_ atom
+    us = Solver(kb, SolveOptions(atoms=True)).determine(case.model_copy(update={"regime": "us_ear", "items": [
+        case.items[0].model_copy(update={"technology": None, "technology_specs": None, "eccn": "EAR99"})]}))
+    assert us.regime == "us_ear" and not any(a.startswith("foreign_") for a in us.atoms)

@@ -52,6 +52,20 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
     """
     _constant = constant
     add = adder(String(case_id))
+    if case.regime != "us_ear":
+        # a foreign regime gets its own inputs only, so no EAR rule can fire on it (kb/inputs.lp)
+        add("foreign_case", _constant(case.regime))
+        add("foreign_case_date", Number(date_int(case.date)))
+        add("foreign_export_from", String(case.from_))
+        add("foreign_destination", String(case.to))
+        for item in case.items:
+            I = String(item.id)
+            add("foreign_item", I)
+            if item.technology is not None:
+                add("item_technology", I, _constant(item.technology))
+            for name, value in (item.technology_specs or {}).items():
+                add("item_spec", I, _constant(name), Number(int(value * 1000)))
+        return
 
     add("case")
     add("case_date", Number(date_int(case.date)))

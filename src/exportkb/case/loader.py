@@ -566,6 +566,8 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
         bad("to", case.to, f"an {case.transaction} leaves the country it starts in, but from and to are both {case.to}",
             "use transaction: transfer_in_country (a change of end user or end use within one country) or service (e.g. IaaS provided within one country)")
     enum("end_use", case.end_use, "end_use_value", "end use")
+    enum("regime", case.regime, "regime_value", "regime")
+    foreign = case.regime != "us_ear"
 
     seen: dict[str, int] = {}
     total_tpp = 0
@@ -590,6 +592,24 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
         if item.hts is not None and hts6(item.hts) is None:
             bad(f"{base}.hts", item.hts, "not an HTS code",
                 "give the Harmonized Tariff Schedule code, at least 6 digits (e.g. 8542.31 or 854231, or 8542.31.0000)")
+        if foreign:
+            # a foreign regime reads its own fields only: the technology and its parameters
+            if item.technology is None:
+                bad(base, item.id, f"an item of a {case.regime} case names its technology",
+                    "give technology: one of " + ", ".join(t for t in kb.values("cn_technology")))
+            else:
+                enum(f"{base}.technology", item.technology, "cn_technology", "technology")
+            for name, value in (item.technology_specs or {}).items():
+                if name not in kb.values("cn_spec"):
+                    bad(f"{base}.technology_specs.{name}", name, "unknown parameter",
+                        "accepted: " + ", ".join(kb.values("cn_spec")))
+                elif value * 1000 != (value * 1000).to_integral_value() or value * 1000 > INT32_MAX:
+                    bad(f"{base}.technology_specs.{name}", str(value), "more than 3 decimals or too large",
+                        "give the value in the parameter's unit with at most 3 decimals")
+            continue
+        if item.technology is not None or item.technology_specs is not None:
+            bad(f"{base}.technology", item.technology, "technology is a field of a foreign-regime case",
+                "add regime: cn_mofcom to ask China's catalogue, or remove technology (the EAR reads eccn/specs)")
         if item.eccn is None and item.kind is None and item.tpp is None and item.training_operations is None:
             bad(base, item.id, "the item has no ECCN and no specs to classify it",
                 "give eccn, or kind with tpp/performance_density, or training_operations for model weights")

@@ -98,6 +98,8 @@ class Item(_Strict):
     foreign_produced: Flag = Field(False, description="Produced outside the United States.")
     fdp_product_scope: Flag = Field(False, description="A direct product of U.S.-origin technology/software, or of a plant or major component of one (734.9 product scope).")
     incorporated_into_non_ear99: Flag = Field(False, description="Will be incorporated into a part, component, computer or equipment not designated EAR99.")
+    technology: Optional[str] = Field(None, description="Foreign regime only (regime: cn_mofcom): the technology, as named by the KB's catalogue (e.g. lfp_cathode_preparation).")
+    technology_specs: Optional[dict[str, Number]] = Field(None, description="Foreign regime only: the technology's parameters by name (compaction_density g/cc, compaction_pressure MPa, discharge_capacity mAh/g, first_coulombic_efficiency %, tap_density g/cc), at most 3 decimals.")
     hts: Optional[str] = Field(None, description="Harmonized Tariff Schedule code (at least 6 digits, e.g. 8542.31); the HTS-6 code selects the part 746 supplements (Russia/Belarus) the item is listed in.")
 
 
@@ -156,6 +158,7 @@ class Case(_Strict):
     usage_this_year: Usage = Field(default_factory=Usage)
     knowledge: Knowledge = Field(default_factory=Knowledge)
     reform: Optional[list[str]] = Field(None, description="Named reforms applied to this case (what-if).")
+    regime: str = Field("us_ear", description="The law the case asks about: us_ear (the EAR, default) or cn_mofcom (China's Catalogue of Technologies Prohibited and Restricted from Export). Determinations of different regimes are never mixed.")
     expect: Optional[dict[str, Any]] = Field(None, description="Expected determinations (regression suites); see docs/case-format.md.")
 
     # Where the case came from, for messages and explanations (not part of the file).

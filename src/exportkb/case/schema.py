@@ -34,6 +34,7 @@ def case_schema(kb: Vocabulary) -> dict[str, Any]:
     enum(top, "to", countries)
     enum(top, "transaction", kb.values("transaction_kind"))
     enum(top, "end_use", kb.values("end_use_value"))
+    enum(top, "regime", kb.values("regime_value"))
     item = defs["Item"]["properties"]
     if "eccn" in item:  # any well-formed ECCN (exportkb.case.eccn); the KB's own ones are listed as examples
         item["eccn"]["anyOf"] = [{"type": "string", "pattern": "^(EAR99|" + ECCN_RE.pattern.removesuffix("\\Z") + ")$",

@@ -41,6 +41,13 @@ INPUT_FIELDS: dict[str, tuple[str, str]] = {
     "item_incorporated_into_non_ear99": ("items", "incorporated_into_non_ear99"),
     "item_eccn_category": ("items", "eccn"),  # the category is the ECCN's first character (case.eccn)
     "item_hts6": ("items", "hts"),
+    "item_technology": ("items", "technology"),
+    "item_spec": ("items", "technology_specs"),
+    "foreign_item": ("items", "id"),
+    "foreign_case_date": ("", "date"),
+    "foreign_export_from": ("", "from"),
+    "foreign_destination": ("", "to"),
+    "foreign_case": ("", "regime"),
     "party": ("parties", "id"),
     "party_role": ("parties", "role"),
     "party_country": ("parties", "country"),

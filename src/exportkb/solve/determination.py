@@ -74,6 +74,7 @@ class Determination:
     notes: list[str] = field(default_factory=list)
     kb_version: str = ""
     source: str = ""
+    regime: str = "us_ear"  # the law asked about; determinations of different regimes are never mixed
     atoms: list[str] = field(default_factory=list)  # the raw shown atoms, for debugging and engines' comparison
 
     def to_json(self) -> dict[str, Any]:
@@ -91,6 +92,7 @@ class Determination:
             "dates": dict(self.dates),
             "figures": dict(self.figures),
             "notes": list(self.notes),
+            "regime": self.regime,
         }
 
 

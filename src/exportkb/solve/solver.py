@@ -198,7 +198,7 @@ class Solver:
         kb = self.kb
         items = {it.id: ItemDetermination(id=it.id) for it in case.items}
         det = Determination(case=case.case, date=case.date, in_scope=True, items=items,
-                            kb_version=kb.version, source=case.source)
+                            kb_version=kb.version, source=case.source, regime=case.regime)
         not_enforced: set[tuple[str, str]] = set()
         case_key_text = str(clingo.String(case.case)) if self.options.atoms else ""
         reqs: dict[str, list[str]] = {}
@@ -254,11 +254,20 @@ class Solver:
                 items[a[1]].coverage_note = (
                     f"outside this knowledge base's coverage: ECCN {a[2]}; the rules encoded here for specific ECCNs "
                     "do not apply to it (the rules for every item subject to the EAR, such as part 746, were applied)")
+            elif name == "foreign_license_required":  # kb/foreign/: only in a case of that regime
+                items[a[1]].license_required = True
+            elif name == "foreign_requirement":
+                reqs.setdefault(a[1], []).append(f"{a[2]}:{a[3]}")
+            elif name == "foreign_license_unknown":
+                items[a[1]].license_undetermined.append(f"{a[2]}_entries_not_encoded")
             elif name == "coverage_unknown":  # kb/coverage.lp: no encoded rule reaches it, never "no licence"
                 items[a[1]].license_undetermined.append("eccn_not_covered")
         for item_id, rs in reqs.items():
             for r in sorted(rs):
                 label, cite = kb.requirement_info.get(r, (r, ""))
+                if r.startswith("cn_mofcom:"):  # kb/foreign/cn_mofcom.lp: the catalogue entry that restricts it
+                    label, cite = (f"MOFCOM export licence: restricted technology, Catalogue entry {r.partition(':')[2]}",
+                                   "MOFCOM/MOST Catalogue of Technologies Prohibited and Restricted from Export (15 July 2025)")
                 items[item_id].requirements.append(Requirement(r, label, cite, (item_id, r) not in not_enforced))
         for it in items.values():
             if it.license_undetermined and not it.license_required:
