@@ -33,6 +33,7 @@ _LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("whatif", "compare"),
     "query": ("whatif", "query"),
     "test": ("test", "test"),
+    "screen": ("screen", "screen"),
 }
 
 
