@@ -225,7 +225,7 @@ def _entry(source: str, entry_id: str, name_cell: str, alt_names: Iterable[str],
     name, aliases, notes = split_name_notes(name_cell)
     more: list[str] = []
     for a in alt_names:
-        n2, a2, _ = split_name_notes(a)
+        n2, a2, _ = split_name_notes(re.sub(r"^\s*and\s+", "", a))
         more.extend([n2, *a2])
     if not name and not more:
         return None
