@@ -61,7 +61,7 @@ def screen(parties: tuple[str, ...], list_file: str, threshold: float | None, fm
             click.echo(f"\rscreened {n:,}/{len(queries):,}", err=True, nl=False)
     if progress:
         click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "jsonl":
         for r in results:
             out.write(json.dumps(r.to_json(), ensure_ascii=False, separators=(", ", ": ")) + "\n")
