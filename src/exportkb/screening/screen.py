@@ -392,6 +392,11 @@ def _keys(tokens: Iterable[Token], query: bool = False) -> Iterator[str]:
             yield "t:" + joined
             if query:
                 yield "f:" + joined
+    if query:  # split romanised syllables ("Hua-hsin"): their pinyin readings joined
+        for a, b in zip(toks, toks[1:]):
+            for fa in (a.text, *(f for f, _ in a.alts)):
+                for fb in (b.text, *(f for f, _ in b.alts)):
+                    yield "t:" + fa + fb
 
 
 def _match(party_id: str, e: ListEntry, on: str, kind: str, score: float, text: str,
