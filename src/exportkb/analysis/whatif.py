@@ -200,8 +200,8 @@ def outcome(det: Determination, it: ItemDetermination) -> str:
         return "no license required"
     if it.exceptions_available:  # license exceptions and, where the KB lists them, Data Center VEU routes
         return "authorized: " + "/".join(it.exceptions_available)
-    if it.presumption_of_denial:
-        return "license required, presumption of denial"
+    if it.license_review_policy in ("presumption_of_denial", "policy_of_denial"):
+        return "license required, " + it.license_review_policy.replace("_", " ")
     return "license required" if it.license_required_enforced else "license required (not enforced)"
 
 
@@ -224,6 +224,8 @@ def determination_rows(det: Determination, extra: Mapping[str, Any] | None = Non
             "requirements": ", ".join(r.id for r in it.requirements),
             "exceptions_available": ", ".join(it.exceptions_available),
             "presumption_of_denial": it.presumption_of_denial,
+            "license_review_policy": it.license_review_policy,
+            "license_review_policy_cite": it.license_review_policy_cite,
             "red_flags": ", ".join(det.red_flags),
             "obligations": ", ".join(it.obligations + det.obligations),
             "outcome": outcome(det, it),
@@ -286,7 +288,8 @@ class CaseComparison:
 
 
 _ITEM_KEYS = ("eccn", "license_required", "license_required_enforced", "requirements", "exceptions_available",
-              "presumption_of_denial", "obligations", "classification_mismatch")
+              "presumption_of_denial", "license_review_policy", "license_review_policy_cite", "obligations",
+              "classification_mismatch")
 _CASE_KEYS = ("in_scope", "out_of_scope", "red_flags", "obligations", "dates")
 
 
