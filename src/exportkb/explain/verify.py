@@ -900,6 +900,8 @@ def answers_of_row(row: dict) -> set[tuple]:
             out.add(("presumption_of_denial", item))
         # the item's policy: the final rows of license_review_policies (not_stated included; JSON null)
         out.update(("license_review_policy", item, p["policy"]) for p in it["license_review_policies"] if p["final"])
+        if it["license_review_policy"] is not None:  # the top-level field must be backed too (not only the list)
+            out.add(("license_review_policy", item, it["license_review_policy"]))
         out.update(("obligation", item, o) for o in it["obligations"])
     out.update(("red_flag", str(rf).upper()) for rf in row["red_flags"])
     out.update(("case_obligation", o) for o in row["obligations"])
