@@ -22,7 +22,7 @@ from ..solve.determination import Determination, ItemDetermination
 from ..errors import ExportKBError
 from ..kb import KnowledgeBase
 from ..case.loader import case_from_data
-from ..case.model import Case, Item, Knowledge, Party, Usage
+from ..case.model import Case, H200Certifications, Item, Knowledge, Party, Usage
 from ..kb.reforms import reform_names
 from ..solve.laws import ReformCache
 from ..solve.solver import SolveOptions
@@ -34,10 +34,12 @@ _COUNTRY_FIELDS = {"to", "from", "country", "headquarters", "ultimate_parent_hea
 _VOCAB = {"end_use": "end_use_value", "transaction": "transaction_kind", "role": "party_role_value",
           "veu": "veu_value", "kind": "item_kind_value"}
 _CASE_FIELDS = {(f.alias or k) for k, f in Case.model_fields.items()} - {"items", "parties", "usage_this_year",
-                                                                        "knowledge", "expect", "case", "reform"}
+                                                                        "knowledge", "h200_certifications", "expect", "case",
+                                                                        "reform"}
 _ITEM_FIELDS = set(Item.model_fields) - {"id"}
 _PARTY_FIELDS = set(Party.model_fields) - {"id"}
-_NESTED = {"usage_this_year": set(Usage.model_fields), "knowledge": set(Knowledge.model_fields)}
+_NESTED = {"usage_this_year": set(Usage.model_fields), "knowledge": set(Knowledge.model_fields),
+           "h200_certifications": set(H200Certifications.model_fields)}
 
 ProgressFn = Callable[[int, int], None]
 

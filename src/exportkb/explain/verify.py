@@ -49,7 +49,7 @@ import networkx as nx
 from ..case.facts import case_facts
 from ..kb import KnowledgeBase, Rule
 from ..case.model import Case
-from .fields import FALLBACKS, INPUT_FIELDS
+from .fields import FALLBACKS, INPUT_FIELDS, NESTED_BASES
 from .proof import Proof
 
 LEAF_REASONS = {"not_stated", "not_in_kb", "no_rule", "depth", "cycle", "no_match"}
@@ -225,8 +225,8 @@ def expected_field(case: Case, atom_text: str, file: str) -> dict | None:
     coll, fld = where
     if coll == "":
         path = fld
-    elif coll in ("usage", "knowledge"):
-        base = "usage_this_year" if coll == "usage" else "knowledge"
+    elif coll in NESTED_BASES:
+        base = NESTED_BASES[coll]
         path = f"{base}.{_ident(first)}" if first is not None else f"{base}.*"
     else:
         ids = [it.id for it in case.items] if coll == "items" else [p.id for p in case.parties]
