@@ -98,6 +98,10 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("item_fdp_product_scope", I)
         if item.incorporated_into_non_ear99:
             add("item_incorporated_into_non_ear99", I)
+        if item.dram_bandwidth_gbps is not None:
+            add("item_dram_bandwidth", I, Number(item.dram_bandwidth_gbps))
+        if item.commercially_available_in_us:
+            add("item_commercially_available_us", I)
 
     for party in case.parties:
         P = String(party.id)
@@ -119,6 +123,10 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("party_supp10_security", P)
         if party.same_veu_as is not None:
             add("party_same_veu", P, String(party.same_veu_as))
+        if party.d5_majority_owned is True:
+            add("party_d5_majority_owned", P)
+        if party.d5_majority_owned is False:
+            add("party_d5_not_majority_owned", P)
 
     usage, knowledge = case.usage_this_year, case.knowledge
     for key in type(usage).model_fields:  # the fields in order, as model_dump() gives them (without its cost)
@@ -129,3 +137,7 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
         value = getattr(knowledge, key)
         if value is not None:
             add("knows", _constant(key), String(value))
+    certs = case.h200_certifications
+    for key in type(certs).model_fields:
+        if getattr(certs, key):
+            add("h200_certification", _constant(key))

@@ -98,6 +98,8 @@ class Item(_Strict):
     foreign_produced: Flag = Field(False, description="Produced outside the United States.")
     fdp_product_scope: Flag = Field(False, description="A direct product of U.S.-origin technology/software, or of a plant or major component of one (734.9 product scope).")
     incorporated_into_non_ear99: Flag = Field(False, description="Will be incorporated into a part, component, computer or equipment not designated EAR99.")
+    dram_bandwidth_gbps: Optional[Count] = Field(None, ge=0, le=2_147_483_647, description="Total DRAM bandwidth per unit, GB/s (a whole number; the H200 rule, 91 FR 1684).")
+    commercially_available_in_us: Optional[Flag] = Field(None, description="Commercially available in the United States on 15 January 2026 (the H200 rule, 91 FR 1684).")
 
 
 class Party(_Strict):
@@ -114,6 +116,7 @@ class Party(_Strict):
     veu: str = Field("none", description="Data Center VEU status: none | universal | national.")
     meets_supp10_security: Flag = Field(False, description="Its facility meets paragraphs 14, 15 and 18 of Supplement No. 10 to part 748.")
     same_veu_as: Optional[str] = Field(None, description="Id of another party of this case that is the same Data Center VEU (this party is another authorized location of it; 15 CFR 748.15(d)(2)).")
+    d5_majority_owned: Optional[Flag] = Field(None, description="Majority-owned by an entity headquartered in Macau or D:5 (15 CFR 744.23(d)(2)); absent: not stated.")
 
 
 class Usage(_Strict):
@@ -126,6 +129,16 @@ class Usage(_Strict):
     veu_total_tpp: Count = Field(0, ge=0, description="Universal VEU: total TPP installed worldwide before this shipment.")
     veu_supp5a_tpp: Count = Field(0, ge=0, description="Universal VEU: TPP installed in Supp. No. 5 paragraph (a) destinations.")
     veu_us_tpp: Count = Field(0, ge=0, description="Universal VEU: TPP installed in the United States.")
+
+
+class H200Certifications(_Strict):
+    """The exporter's certifications under the 15 January 2026 H200 rule (91 FR 1684); absent = not given."""
+
+    us_supply: Flag = Field(False, description="There is sufficient supply of the product in the United States.")
+    no_foundry_diversion: Flag = Field(False, description="Production for export to China will not divert global foundry capacity from U.S. end users.")
+    recipient_security: Flag = Field(False, description="The recipient has demonstrated sufficient security procedures (KYC / remote-access controls).")
+    us_third_party_testing: Flag = Field(False, description="The item undergoes independent third-party testing in the United States.")
+    us_volume_limit: Flag = Field(False, description="Shipments to China stay within the volume limit relative to U.S. customers (reported as 50%; UNVERIFIED).")
 
 
 class Knowledge(_Strict):
@@ -149,6 +162,7 @@ class Case(_Strict):
     parties: list[Party] = Field(default_factory=list)
     usage_this_year: Usage = Field(default_factory=Usage)
     knowledge: Knowledge = Field(default_factory=Knowledge)
+    h200_certifications: H200Certifications = Field(default_factory=H200Certifications, description="Certifications under the H200 rule (91 FR 1684).")
     reform: Optional[list[str]] = Field(None, description="Named reforms applied to this case (what-if).")
     expect: Optional[dict[str, Any]] = Field(None, description="Expected determinations (regression suites); see docs/case-format.md.")
 
