@@ -23,7 +23,9 @@ def determination_table(det: Determination) -> Table:
     for col in ("item", "ECCN", "license", "requirements", "exceptions", "presumption of denial", "obligations"):
         table.add_column(col, overflow="fold")
     for item in det.items.values():
-        if item.license_required:
+        if item.license_required is None:
+            lic = "[bold yellow]unknown[/] (resolve before export)"
+        elif item.license_required:
             lic = "[bold red]required[/]" + ("" if item.license_required_enforced else " [yellow](not enforced)[/]")
         else:
             lic = "[green]not required[/]"

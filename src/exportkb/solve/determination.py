@@ -28,12 +28,14 @@ class Requirement:
 class ItemDetermination:
     id: str
     eccn: str | None = None
-    license_required: bool = False
+    license_required: bool | None = False  # None: not determined (e.g. an unresolved potential Entity List match)
     requirements: list[Requirement] = field(default_factory=list)
     exceptions_available: list[str] = field(default_factory=list)
     presumption_of_denial: bool = False
     obligations: list[str] = field(default_factory=list)
     classification_mismatch: str | None = None
+    entity_list_review_policy: list[dict[str, str]] = field(default_factory=list)  # [{"policy", "entry"}], 744.11(a)
+    license_undetermined: list[str] = field(default_factory=list)  # why license_required is None
 
     @property
     def license_required_enforced(self) -> bool:
@@ -49,6 +51,8 @@ class ItemDetermination:
             "presumption_of_denial": self.presumption_of_denial,
             "obligations": list(self.obligations),
             "classification_mismatch": self.classification_mismatch,
+            "entity_list_review_policy": [dict(p) for p in self.entity_list_review_policy],
+            "license_undetermined": list(self.license_undetermined),
         }
 
 

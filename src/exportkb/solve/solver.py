@@ -242,6 +242,10 @@ class Solver:
                 det.red_flags.append(str(a[1]).upper())
             elif name == "case_obligation":
                 det.obligations.append(str(a[1]))
+            elif name == "license_undetermined":
+                items[a[1]].license_undetermined.append(str(a[2]))
+            elif name == "entity_list_review_policy":
+                items[a[1]].entity_list_review_policy.append({"policy": str(a[2]), "entry": str(a[3])})
             elif name == "out_of_scope":
                 det.in_scope = False
                 det.out_of_scope.append(str(a[1]))
@@ -250,6 +254,10 @@ class Solver:
                 label, cite = kb.requirement_info.get(r, (r, ""))
                 items[item_id].requirements.append(Requirement(r, label, cite, (item_id, r) not in not_enforced))
         for it in items.values():
+            if it.license_undetermined and not it.license_required:
+                it.license_required = None  # held, never a silent "no licence" (kb/parties/entity_list.lp)
+            it.license_undetermined.sort()
+            it.entity_list_review_policy.sort(key=lambda p: (p["entry"], p["policy"]))
             it.exceptions_available.sort()
             it.obligations.sort()
         det.red_flags.sort()
