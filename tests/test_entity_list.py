@@ -142,3 +142,20 @@ def test_review_policies_split_by_item():
     assert review_policies("Case-by-case review for ECCN 1A004.c; presumption of denial for all other items") == [
         "presumption_of_denial", "case_by_case"]
     assert review_policies("Policy of denial.") == ["policy_of_denial"]
+
+
+ENFORCEMENT = sorted((CASES / "enforcement").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", [p for p in ENFORCEMENT if "before-listing" not in p.name
+                                  and "other-unit" not in p.name and "unrelated" not in p.name], ids=lambda p: p.stem)
+def test_seed_001_fact_patterns_are_flagged_with_a_checked_proof(kb, path):
+    """Item 6: each seed-001 fact pattern gets the 744.11 requirement with a proof that cites the
+    regulation and the entry's Federal Register notice, and the independent checker accepts it."""
+    case = load_ready(path, kb).case
+    item = case.items[0].id
+    proof = explain(case, f"license_requirement({item}, el_744_11)", kb)
+    text = proof.render("text")
+    assert "744.11(a)" in text
+    assert any(fr in text for fr in ("85 FR 83416", "79 FR", "89 FR 51644", "89 FR 41886")), text[:2000]
+    assert verify_proof(proof, kb, case) == []
