@@ -196,7 +196,9 @@ def determine(cases: Sequence[Case], kb: KnowledgeBase, reforms: Sequence[str] =
 
 def outcome(det: Determination, it: ItemDetermination) -> str:
     """A one-phrase summary of an item's determination, for tables and colors (not law)."""
-    if not det.in_scope:
+    if it.license_required is None:  # held: e.g. an unresolved potential Entity List match
+        return "unknown: resolve before export"
+    if not det.in_scope and not it.license_required:
         return "out of scope"
     if not it.license_required:
         return "no license required"

@@ -669,7 +669,9 @@ CSV_OUT_COLUMNS = ["line", "case", "date", "item", "eccn", "license_required", "
 def csv_rows(out: dict[str, Any]) -> Iterator[list[Any]]:
     """Flatten one case result into CSV rows (one per item)."""
     for item_id, it in out["items"].items():
-        yield [out.get("line", ""), out["case"], out["date"], item_id, it["eccn"] or "", it["license_required"],
+        held = it["license_required"] is None  # not determined (kb/parties/entity_list.lp): never an empty cell
+        yield [out.get("line", ""), out["case"], out["date"], item_id, it["eccn"] or "",
+               "unknown" if held else it["license_required"],
                it["license_required_enforced"], ";".join(r["id"] for r in it["requirements"]),
                ";".join(it["exceptions_available"]), it["presumption_of_denial"], it["license_review_policy"] or "",
                it["license_review_policy_cite"] or "", ";".join(it["obligations"]),

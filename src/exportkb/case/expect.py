@@ -89,7 +89,9 @@ def check_expect_shape(expect: dict[str, Any], item_ids: list[str], src: str, li
                 (f"did you mean '{close[0]}'? " if close else "") + "accepted: " + ", ".join(sorted(vocab)))
 
     def check_value(path: str, key: str, value: Any, vocab: dict[str, tuple[str, int]] = _CASE_VOCAB) -> None:
-        if key in _BOOL_KEYS and not isinstance(value, bool):
+        if key == "license_required" and value == "unknown":
+            pass  # the determination holds (license_required null): an unresolved potential match
+        elif key in _BOOL_KEYS and not isinstance(value, bool):
             bad(path, value, "expected true or false", "write true or false")
         if key in _LIST_KEYS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             bad(path, value, "expected a list of names", "write a list such as [AIA, LPP] (or [] for none)")

@@ -32,7 +32,9 @@ def determination_table(det: Determination) -> Table:
     for col in ("item", "ECCN", "license", "requirements", "exceptions", "review policy", "obligations"):
         table.add_column(col, overflow="fold")
     for item in det.items.values():
-        if item.license_required:
+        if item.license_required is None:
+            lic = "[bold yellow]unknown[/] (resolve before export)"
+        elif item.license_required:
             lic = "[bold red]required[/]" + ("" if item.license_required_enforced else " [yellow](not enforced)[/]")
         else:
             lic = "[green]not required[/]"
@@ -52,7 +54,9 @@ def print_determination(console: Console, det: Determination, mismatches: list[M
     if not det.in_scope:
         console.print(f"[bold]{esc(det.case)}[/]: out of scope on {det.date.isoformat()} — "
                       f"{esc(', '.join(det.out_of_scope))}")
-        return
+        if all(it.license_required is False for it in det.items.values()):
+            return
+        # rules outside the AI Diffusion rule's dates (the Entity List, 744.11) still apply: show them
     console.print(determination_table(det))
     if any(not r.enforced for it in det.items.values() for r in it.requirements):
         console.print("[yellow]*[/] legally in force, but BIS announced on 2025-05-13 it would not enforce it (GAO B-337935)")

@@ -47,7 +47,7 @@ class ReviewPolicy:
 class ItemDetermination:
     id: str
     eccn: str | None = None
-    license_required: bool = False
+    license_required: bool | None = False  # None: not determined (e.g. an unresolved potential Entity List match)
     requirements: list[Requirement] = field(default_factory=list)
     exceptions_available: list[str] = field(default_factory=list)
     presumption_of_denial: bool = False
@@ -57,6 +57,8 @@ class ItemDetermination:
     #: ``not_stated``; None when no paragraph gives one (no licence, or facts missing).
     review_policy: str | None = None
     review_policies: list[ReviewPolicy] = field(default_factory=list)
+    entity_list_review_policy: list[dict[str, str]] = field(default_factory=list)  # [{"policy", "entry"}], 744.11(a)
+    license_undetermined: list[str] = field(default_factory=list)  # why license_required is None
 
     @property
     def license_required_enforced(self) -> bool:
@@ -86,6 +88,8 @@ class ItemDetermination:
             "license_review_policies": [p.to_json() for p in self.review_policies],
             "obligations": list(self.obligations),
             "classification_mismatch": self.classification_mismatch,
+            "entity_list_review_policy": [dict(p) for p in self.entity_list_review_policy],
+            "license_undetermined": list(self.license_undetermined),
         }
 
 

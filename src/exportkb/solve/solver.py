@@ -250,6 +250,10 @@ class Solver:
                 det.red_flags.append(str(a[1]).upper())
             elif name == "case_obligation":
                 det.obligations.append(str(a[1]))
+            elif name == "license_undetermined":
+                items[a[1]].license_undetermined.append(str(a[2]))
+            elif name == "entity_list_review_policy":
+                items[a[1]].entity_list_review_policy.append({"policy": str(a[2]), "entry": str(a[3])})
             elif name == "out_of_scope":
                 det.in_scope = False
                 det.out_of_scope.append(str(a[1]))
@@ -263,6 +267,10 @@ class Solver:
             it.review_policies.append(ReviewPolicy(r, policy, src, kb.review_sources.get(src, src),
                                                    final=policy == it.review_policy))
         for it in items.values():
+            if it.license_undetermined and not it.license_required:
+                it.license_required = None  # held, never a silent "no licence" (kb/parties/entity_list.lp)
+            it.license_undetermined.sort()
+            it.entity_list_review_policy.sort(key=lambda p: (p["entry"], p["policy"]))
             it.exceptions_available.sort()
             it.obligations.sort()
         det.red_flags.sort()

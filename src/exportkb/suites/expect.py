@@ -69,6 +69,9 @@ def compare(expect: dict[str, Any] | None, det: Determination) -> list[Mismatch]
                 if k == "classification_mismatch":  # true: the declared ECCN and the specs disagree
                     if (item[k] is not None) != v:
                         out.append(Mismatch(p, v, item[k]))
+                elif k == "license_required" and v == "unknown":  # null: not determined
+                    if item[k] is not None:
+                        out.append(Mismatch(p, v, item[k]))
                 elif k in ("eccn", "license_required", "license_required_enforced", "presumption_of_denial",
                            "license_review_policy_cite"):
                     if item[k] != v:
