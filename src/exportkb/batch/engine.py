@@ -670,7 +670,8 @@ class _Pool:
 
 # --------------------------------------------------------------------------- writers
 CSV_OUT_COLUMNS = ["line", "case", "date", "item", "eccn", "license_required", "license_required_enforced",
-                   "requirements", "exceptions_available", "presumption_of_denial", "obligations", "red_flags",
+                   "requirements", "exceptions_available", "presumption_of_denial", "license_review_policy",
+                   "license_review_policy_cite", "obligations", "red_flags",
                    "in_scope", "expect_mismatches"]
 
 
@@ -681,7 +682,8 @@ def csv_rows(out: dict[str, Any]) -> Iterator[list[Any]]:
         yield [out.get("line", ""), out["case"], out["date"], item_id, it["eccn"] or "",
                "unknown" if held else it["license_required"],
                it["license_required_enforced"], ";".join(r["id"] for r in it["requirements"]),
-               ";".join(it["exceptions_available"]), it["presumption_of_denial"], ";".join(it["obligations"]),
+               ";".join(it["exceptions_available"]), it["presumption_of_denial"], it["license_review_policy"] or "",
+               it["license_review_policy_cite"] or "", ";".join(it["obligations"]),
                ";".join(out["red_flags"]), out["in_scope"], ";".join(out.get("expect_mismatches", []))]
 
 

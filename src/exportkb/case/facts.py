@@ -120,6 +120,10 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("item_fdp_product_scope", I)
         if item.incorporated_into_non_ear99:
             add("item_incorporated_into_non_ear99", I)
+        if item.dram_bandwidth_gbps is not None:
+            add("item_dram_bandwidth", I, Number(item.dram_bandwidth_gbps))
+        if item.commercially_available_in_us:
+            add("item_commercially_available_us", I)
 
     for party in case.parties:
         P = String(party.id)
@@ -141,6 +145,12 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("party_supp10_security", P)
         if party.same_veu_as is not None:
             add("party_same_veu", P, String(party.same_veu_as))
+        if party.d5_majority_owned is True:
+            add("party_d5_majority_owned", P)
+        if party.d5_majority_owned is False:
+            add("party_d5_not_majority_owned", P)
+        _party_identity_facts(party, P, String, Number, _constant, add)
+    _screening_facts(case, String, Number, _constant, add)
 
     usage, knowledge = case.usage_this_year, case.knowledge
     for key in type(usage).model_fields:  # the fields in order, as model_dump() gives them (without its cost)
@@ -153,3 +163,63 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("knows", _constant(key), String("yes"))
         elif value is not None and value is not False:
             add("knows", _constant(key), String(value))
+    certs = case.h200_certifications
+    for key in type(certs).model_fields:
+        if getattr(certs, key):
+            add("h200_certification", _constant(key))
+
+
+def _party_identity_facts(party: Any, P: Any, String: Callable[[str], Any], Number: Callable[[int], Any],
+                          constant: Callable[[str], Any], add: Callable[..., None]) -> None:
+    """Name, aliases, address, owners and stated Entity List status (kb/parties/entity_list.lp).
+
+    Percentages reach clingo in hundredths (the loader allows at most 2 decimals), so 50 % is 5000."""
+    if party.name is not None:
+        add("party_name", P, String(party.name))
+    for alias in party.aliases:
+        add("party_alias", P, String(alias))
+    if party.address is not None:
+        a = party.address
+        add("party_address", P, String(a.street), String(a.city), String(a.postal_code), String(a.country))
+    for owner in party.owned_by:
+        pct = Number(int(owner.percent * 100))
+        if owner.party is not None:
+            add("party_owned_by_party", P, String(owner.party), pct)
+        else:
+            add("party_owned_by_name", P, String(owner.name or ""), pct)
+    status = party.entity_list
+    if status is None:
+        return
+    if not status.listed:
+        add("party_el_stated_not_listed", P)
+        return
+    add("party_el_stated_listed", P)
+    add("party_el_stated_scope", P, constant(status.scope or "all_items"))
+    if status.entry is not None:
+        add("party_el_stated_entry", P, String(status.entry))
+    if status.review_policy is not None:
+        add("party_el_stated_policy", P, constant(status.review_policy))
+    for n in status.footnotes:
+        add("party_el_stated_footnote", P, Number(n))
+
+
+def _screening_facts(case: Case, String: Callable[[str], Any], Number: Callable[[int], Any],
+                     constant: Callable[[str], Any], add: Callable[..., None]) -> None:
+    """Screening hits as facts: the hit, and the entry's attributes as the user's list gives them."""
+    if case.screening is None:
+        return
+    from .parties import requirement_scope, review_policies  # late: parties imports the model only
+
+    add("screened")
+    entries: dict[str, Any] = {}
+    for hit in case.screening:
+        add("screening_hit", String(hit.party_id), String(hit.entry_id), constant(hit.matched_on), constant(hit.kind))
+        entries.setdefault(hit.entry_id, hit)
+    for entry_id, hit in entries.items():
+        E = String(entry_id)
+        add("screening_entry", E, String(hit.entry_name), String(hit.source), String(hit.federal_register_notice))
+        scope = requirement_scope(hit.license_requirement)
+        if scope is not None:
+            add("screening_entry_scope", E, constant(scope))
+        for policy in review_policies(hit.license_policy):
+            add("screening_entry_policy", E, constant(policy))

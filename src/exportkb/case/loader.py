@@ -665,6 +665,20 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
                 "give the id of the party (the same Data Center VEU) the items come from"
                 + (": " + ", ".join(x for x in party_ids if x != party.id) if len(party_ids) > 1 else ", or remove same_veu_as"))
 
+    for i, party in enumerate(case.parties):
+        _check_party_identity(f"parties[{i}]", party, party_ids, bad, country, enum)
+    if case.screening is not None:
+        from .parties import HIT_KINDS, MATCHED_ON
+
+        for i, hit in enumerate(case.screening):
+            base = f"screening[{i}]"
+            if hit.party_id not in party_ids:
+                bad(f"{base}.party_id", hit.party_id, "names no party of this case",
+                    "give the id of a party: " + (", ".join(party_ids) or "(the case has no parties)"))
+            if hit.matched_on not in MATCHED_ON:
+                bad(f"{base}.matched_on", hit.matched_on, "unknown value", "use one of: " + ", ".join(MATCHED_ON))
+            if hit.kind not in HIT_KINDS:
+                bad(f"{base}.kind", hit.kind, "unknown hit kind", "use one of: " + ", ".join(HIT_KINDS))
     country("knowledge.iaas_training_4e091_for_hq", case.knowledge.iaas_training_4e091_for_hq)
     if case.reform:
         from .reform_names import reform_name_problem
@@ -690,6 +704,47 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
                 f"with this shipment ({total_tpp:,} TPP) exceeds {TPP_BOUND:,} (10^15), the largest TPP total the knowledge base computes exactly",
                 "check the value, or split the case")
     return problems
+
+
+def _check_party_identity(base: str, party: Any, party_ids: list[str], bad: Any, country: Any, enum: Any) -> None:
+    """What a schema cannot say about a party's address, owners and stated Entity List status.
+
+    Why here: shares are summed against the Affiliates rule's 50 % (in hundredths, exactly), so a
+    share must be 0-100 with at most 2 decimals and the shares of one party cannot exceed 100 %;
+    an owner names another party of the case or a name, never both, never the party itself."""
+    if party.address is not None:
+        country(f"{base}.address.country", party.address.country)
+    total = Decimal(0)
+    for j, owner in enumerate(party.owned_by):
+        ob = f"{base}.owned_by[{j}]"
+        if (owner.party is None) == (owner.name is None):
+            bad(ob, owner.party or owner.name or "", "an owner needs exactly one of party or name",
+                "give party: ID (another party of this case) or name: TEXT (an owner outside the case)")
+        if owner.party is not None and (owner.party not in party_ids or owner.party == party.id):
+            bad(f"{ob}.party", owner.party, "names no other party of this case",
+                "give the id of another party" + (": " + ", ".join(x for x in party_ids if x != party.id)
+                                                  if len(party_ids) > 1 else ", or use name: for an owner outside the case"))
+        pct = owner.percent
+        if pct < 0 or pct > 100:
+            bad(f"{ob}.percent", str(pct), "a share must be between 0 and 100", "give the percentage owned, e.g. 50 or 33.33")
+        elif pct * 100 != (pct * 100).to_integral_value():
+            bad(f"{ob}.percent", str(pct), "more than 2 decimal places", "give the share with at most 2 decimals, e.g. 33.33")
+        else:
+            total += pct
+    if total > 100:
+        bad(f"{base}.owned_by", f"{total}%", f"the shares add up to {total}%, more than 100%",
+            "check the percentages: together the owners hold at most 100% of the party")
+    status = party.entity_list
+    if status is not None:
+        eb = f"{base}.entity_list"
+        enum(f"{eb}.scope", status.scope, "el_scope_value", "Entity List scope")
+        enum(f"{eb}.review_policy", status.review_policy, "review_policy_value", "licence review policy")
+        if not status.listed and (status.entry or status.scope or status.review_policy or status.footnotes):
+            bad(eb, "listed: false", "entry, scope, review_policy and footnotes describe a listing, but listed is false",
+                "remove them, or write listed: true")
+        for k, n in enumerate(status.footnotes):
+            if n not in (1, 2, 3, 4, 5):
+                bad(f"{eb}.footnotes[{k}]", n, "not an Entity List footnote number", "use 1 to 5 (1, 4 and 5 extend the FDP rules)")
 
 
 def mantissa_exponent(value: Decimal) -> tuple[int, int]:

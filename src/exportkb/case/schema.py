@@ -46,4 +46,13 @@ def case_schema(kb: Vocabulary) -> dict[str, Any]:
     enum(party, "role", kb.values("party_role_value"))
     enum(party, "veu", kb.values("veu_value"))
     enum(defs["Knowledge"]["properties"], "iaas_training_4e091_for_hq", countries)
+    enum(defs["Address"]["properties"], "country", countries)
+    status = defs["EntityListStatus"]["properties"]
+    enum(status, "scope", kb.values("el_scope_value"))
+    enum(status, "review_policy", kb.values("review_policy_value"))
+    from .parties import HIT_KINDS, MATCHED_ON  # the screening contract's values (exportkb.case.parties)
+
+    hit = defs["ScreeningHit"]["properties"]
+    enum(hit, "matched_on", list(MATCHED_ON))
+    enum(hit, "kind", list(HIT_KINDS))
     return schema
