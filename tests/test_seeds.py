@@ -146,7 +146,7 @@ def test_timeline_cli():
 def test_indium_is_caught_with_a_checked_proof(tmp_path, goal):
     """BIS (23 Dec 2024): EAR99 items on Supp. No. 5 needed a licence under 746.10(a)(1); the red flags
     ignored were a last-minute routing change and a request to delete Russia references."""
-    case = CASES / "enforcement" / "indium-2022.yaml"
+    case = CASES / "enforcement_part746" / "indium-2022.yaml"
     run = CliRunner().invoke(cli.main, ["explain", str(case), "--why", goal, "--format", "json"], catch_exceptions=False)
     assert run.exit_code == 0, run.output
     proof = tmp_path / "proof.json"
