@@ -271,10 +271,11 @@ class _YamlWalk:
 
 
 def _convert(node: yaml.Node, path: str, lines: dict[str, int], name: str, walk: _YamlWalk) -> Any:
-    import yaml  # already loaded by parse_yaml: a dictionary lookup
-
+    # Node kinds by their ``id`` ("mapping", "sequence", "scalar"), not isinstance: under pytest's
+    # in-process runs (pytester) the yaml module may be re-imported, and a node built by one import is
+    # not an instance of the other's classes.
     lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+    if node.id == "mapping":
         out: dict[str, Any] = {}
         for knode, vnode in node.value:
             key = walk.convert(knode, path, {})  # a key's line is not its mapping's line
@@ -286,7 +287,7 @@ def _convert(node: yaml.Node, path: str, lines: dict[str, int], name: str, walk:
                                               line=knode.start_mark.line + 1)])
             out[key] = walk.convert(vnode, sub)
         return out
-    if isinstance(node, yaml.SequenceNode):
+    if node.id == "sequence":
         return [walk.convert(v, f"{path}[{i}]") for i, v in enumerate(node.value)]
     value = node.value
     if node.style is not None:  # quoted: always a string
