@@ -194,6 +194,9 @@ def _bounded_loader_class() -> type:
     class BoundedLoader(yaml.SafeLoader):
         depth = 0
         source = "<string>"
+        #: the error class of the yaml module this loader was built from (a later ``import yaml`` may
+        #: be another module object: pytest's in-process runs restore sys.modules)
+        YAMLError = yaml.YAMLError
 
         def compose_node(self, parent, index):  # type: ignore[override]
             self.depth += 1
@@ -217,14 +220,13 @@ def _yaml_loader(text: str, name: str):
 
 
 def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[str, int]]:
-    import yaml  # here, not at the top: JSON/JSONL/CSV batches never pay for importing it
-
+    # PyYAML is imported by the loader class, not at the top: JSON/JSONL/CSV batches never pay for it
     loader = _yaml_loader(text, name)
     try:
         nodes = []
         while loader.check_node():
             nodes.append(loader.get_node())
-    except yaml.YAMLError as exc:
+    except loader.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
