@@ -13,6 +13,7 @@ import datetime as dt
 import difflib
 import functools
 import json
+import os
 import re
 import stat
 from decimal import Decimal
@@ -24,7 +25,7 @@ from pydantic import ValidationError
 if TYPE_CHECKING:
     import yaml
 
-from ..errors import CaseError, FieldProblem
+from ..errors import CaseError, ExportKBError, FieldProblem
 from .expect import check_expect_shape
 from .exact import INT32_MAX, MAX_ITEMS, TPP_BOUND
 from .eccn import eccn_problem, hts6
@@ -47,6 +48,29 @@ _INT_RE = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 MAX_DEPTH = 64
 MAX_NODES = 200_000
 MAX_JSON_DIGITS = 4300  # Python's own int-from-text limit (sys.get_int_max_str_digits())
+
+
+def check_regular_file(path: Path, what: str, limit: int, fix: str) -> int:
+    """Refuse, before opening it, anything but an existing regular file of at most *limit* bytes.
+
+    Why: a path read from input (a proof's ``case_source``, a screening list) may name ``/dev/zero`` (reading never
+    ends: MemoryError), a FIFO (opening blocks until a writer comes), a directory or a huge file.
+    ``os.stat`` opens none of them. Returns the size. Raises ExportKBError (exit 2) naming *what*.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ExportKBError(f"{path}: {what}: no such file (fix: {fix})") from None
+    except OSError as exc:
+        raise ExportKBError(f"{path}: {what}: cannot be read ({exc.strerror}) (fix: {fix})") from None
+    if not stat.S_ISREG(st.st_mode):
+        sort = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a file")
+        raise ExportKBError(f"{path}: {what} is not a regular file ({sort}) (fix: {fix})")
+    if st.st_size > limit:
+        raise ExportKBError(f"{path}: {what} is {st.st_size:,} bytes; it may be at most {limit:,} (fix: {fix})")
+    return st.st_size
 
 
 def read_document(path: str | Path) -> tuple[Any, dict[str, int]]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..case.loader import check_regular_file
 from ..errors import ExportKBError
 
 #: A list file larger than this is refused (the full CSL is ~25 MB as CSV)
@@ -158,18 +159,21 @@ def _is_entity_list(source: str) -> bool:
 
 
 # --------------------------------------------------------------------------- reading
-def read_bytes(path: Path, what: str) -> bytes:
-    """The bytes of a regular file, or a :class:`ListError` naming the file and the fix."""
+def read_bytes(path: Path, what: str, fix: str | None = None) -> bytes:
+    """The bytes of a regular file of at most MAX_LIST_BYTES (the case layer's check: no FIFO, device or
+    directory is opened), read bounded whatever the size reported; errors name the file and the fix."""
+    fix = fix or f"give the path of the {what}"
     try:
-        if not path.is_file():
-            raise ListError(f"{path}: {'no such file' if not path.exists() else 'not a regular file'}"
-                            f" (fix: give the path of the {what})")
-        size = path.stat().st_size
-        if size > MAX_LIST_BYTES:
-            raise ListError(f"{path}: {size:,} bytes; a {what} may be at most {MAX_LIST_BYTES:,} (fix: split it)")
-        return path.read_bytes()
+        check_regular_file(path, what, MAX_LIST_BYTES, fix)
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_LIST_BYTES + 1)
+    except ExportKBError as exc:
+        raise ListError(str(exc)) from None
     except OSError as exc:
         raise ListError(f"{path}: cannot read it: {exc.strerror or exc} (fix: check the path and its permissions)") from None
+    if len(raw) > MAX_LIST_BYTES:
+        raise ListError(f"{path}: over {MAX_LIST_BYTES:,} bytes; a {what} may be at most that (fix: split it)")
+    return raw
 
 
 def decode_text(raw: bytes, name: str) -> str:
@@ -188,7 +192,8 @@ def load_list(path: str | Path) -> ScreeningList:
     """Read a screening list: the CSL as CSV/TSV or JSON (by the file's suffix, else its first
     character), or the KB's Entity List facts (``.lp``)."""
     p = Path(path)
-    raw = read_bytes(p, "screening list (the Consolidated Screening List CSV/JSON, or an Entity List .lp file)")
+    raw = read_bytes(p, "the screening list",
+                     "give the Consolidated Screening List as downloaded (CSV or JSON), or an Entity List .lp file")
     sha = hashlib.sha256(raw).hexdigest()
     text = decode_text(raw, str(p))
     suffix = p.suffix.lower()
