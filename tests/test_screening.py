@@ -288,3 +288,23 @@ def test_read_parties_refuses_duplicate_ids(tmp_path):
     p.write_text("id,name\na,X\na,Y\n")
     with pytest.raises(ListError, match="already used"):
         read_parties([p])
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "dir"])
+def test_a_list_that_is_not_a_regular_file_is_refused_before_it_is_opened(special, tmp_path):
+    """A FIFO would block and /dev/zero never ends: the list path is checked with os.stat first."""
+    import os
+
+    from exportkb.screening import load_list
+    from exportkb.screening.lists import ListError
+
+    if special == "fifo":
+        path = tmp_path / "list.csv"
+        os.mkfifo(path)
+    elif special == "dir":
+        path = tmp_path
+    else:
+        path = Path(special)
+    with pytest.raises(ListError, match="not a regular file") as info:
+        load_list(path)
+    assert str(path) in str(info.value) and "fix:" in str(info.value)
