@@ -43,7 +43,7 @@ def hits_for_case(screener: Screener, case: Case) -> list[ListHit]:
         if not (p.name or p.aliases or p.address):
             continue
         res = screener.screen(p.id, p.name or "", address_text(p), p.country, p.aliases)
-        out.extend(m.as_list_hit() for m in res.matches if handed_over(m, screener.threshold))  # type: ignore[misc]
+        out.extend(m.as_list_hit() for m in res.matches if handed_over(m, screener.threshold))
     return out
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from .address import ParsedAddress, compare_addresses, parse_address
+from ..case.parties import ListHit
 from .extras import need
 from .lists import ListEntry, ScreeningList
 from .normalize import NormName, Token, normalise
@@ -54,11 +55,9 @@ class ListMatch:
     matched_text: str = ""
     explanation: tuple[dict[str, object], ...] = ()
 
-    def as_list_hit(self) -> object:
-        """The contract's ``exportkb.case.parties.ListHit`` (defined by the entity-list lane) for this match."""
-        from ..case import parties  # type: ignore[attr-defined]
-
-        return parties.ListHit(party_id=self.party_id, entry_id=self.entry_id, source=self.source,
+    def as_list_hit(self) -> ListHit:
+        """This match as the case layer receives it (:class:`exportkb.case.parties.ListHit`)."""
+        return ListHit(party_id=self.party_id, entry_id=self.entry_id, source=self.source,
                                entry_name=self.entry_name, matched_on=self.matched_on, kind=self.kind,
                                score=self.score, federal_register_notice=self.federal_register_notice,
                                license_requirement=self.license_requirement, license_policy=self.license_policy)
