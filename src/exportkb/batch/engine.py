@@ -46,7 +46,7 @@ CSV_COLUMNS: dict[str, str] = {
     "case": "case", "title": "title", "date": "date", "transaction": "transaction",
     "from": "from", "to": "to", "end_use": "end_use",
     "item_id": "items[0].id", "kind": "items[0].kind", "eccn": "items[0].eccn",
-    "quantity": "items[0].quantity", "tpp": "items[0].tpp",
+    "quantity": "items[0].quantity", "tpp": "items[0].tpp", "hts": "items[0].hts",
     "performance_density": "items[0].performance_density",
     "designed_for_datacenter": "items[0].designed_for_datacenter",
     "training_operations": "items[0].training_operations", "open_weights": "items[0].open_weights",
@@ -165,6 +165,8 @@ class Summary:
     cases: int = 0
     errors: int = 0
     license_required: int = 0
+    not_covered: int = 0  # well-formed rows whose ECCN the KB does not cover (determined, never errors)
+    license_unknown: int = 0  # rows with an item whose licence requirement is unknown (license_required null)
     expect_failures: int = 0
     by_exception: Counter = field(default_factory=Counter)
     red_flags: Counter = field(default_factory=Counter)
@@ -174,6 +176,10 @@ class Summary:
         items = out["items"].values()
         if any(i["license_required"] for i in items):
             self.license_required += 1
+        if any(i.get("coverage") == "not_covered" for i in items):
+            self.not_covered += 1
+        if any(i["license_required"] is None for i in items):
+            self.license_unknown += 1
         for i in items:
             for x in i["exceptions_available"]:
                 self.by_exception[x] += 1
@@ -187,12 +193,15 @@ class Summary:
         self.cases += other.cases
         self.errors += other.errors
         self.license_required += other.license_required
+        self.not_covered += other.not_covered
+        self.license_unknown += other.license_unknown
         self.expect_failures += other.expect_failures
         self.by_exception.update(other.by_exception)
         self.red_flags.update(other.red_flags)
 
     def to_json(self) -> dict[str, Any]:
         return {"cases": self.cases, "errors": self.errors, "license_required": self.license_required,
+                "not_covered": self.not_covered, "license_unknown": self.license_unknown,
                 "expect_failures": self.expect_failures, "items_by_exception": dict(sorted(self.by_exception.items())),
                 "red_flags": dict(sorted(self.red_flags.items()))}
 
@@ -722,16 +731,20 @@ class _Pool:
 
 # --------------------------------------------------------------------------- writers
 CSV_OUT_COLUMNS = ["line", "case", "date", "item", "eccn", "license_required", "license_required_enforced",
-                   "requirements", "exceptions_available", "presumption_of_denial", "obligations", "red_flags",
+                   "requirements", "exceptions_available", "presumption_of_denial", "license_review_policy",
+                   "license_review_policy_cite", "obligations", "red_flags",
                    "in_scope", "expect_mismatches"]
 
 
 def csv_rows(out: dict[str, Any]) -> Iterator[list[Any]]:
     """Flatten one case result into CSV rows (one per item)."""
     for item_id, it in out["items"].items():
-        yield [out.get("line", ""), out["case"], out["date"], item_id, it["eccn"] or "", it["license_required"],
+        held = it["license_required"] is None  # not determined (kb/parties/entity_list.lp): never an empty cell
+        yield [out.get("line", ""), out["case"], out["date"], item_id, it["eccn"] or "",
+               "unknown" if held else it["license_required"],
                it["license_required_enforced"], ";".join(r["id"] for r in it["requirements"]),
-               ";".join(it["exceptions_available"]), it["presumption_of_denial"], ";".join(it["obligations"]),
+               ";".join(it["exceptions_available"]), it["presumption_of_denial"], it["license_review_policy"] or "",
+               it["license_review_policy_cite"] or "", ";".join(it["obligations"]),
                ";".join(out["red_flags"]), out["in_scope"], ";".join(out.get("expect_mismatches", []))]
 
 

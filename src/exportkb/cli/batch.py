@@ -133,6 +133,8 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
         console().print(f"cases: {s['cases']}  license required: {s['license_required']}  errors: {s['errors']}"
                       + (f" (see {errors_path})" if errors_path and s["errors"] else "")
                       + (f"  expect failures: {s['expect_failures']}" if s["expect_failures"] else ""))
+        console().print(f"not covered (determined; ECCN outside the KB): {s['not_covered']}  "
+                        f"licence unknown: {s['license_unknown']}  (errors = invalid rows only)")
         console().print("items by exception: " + (", ".join(f"{k} {v}" for k, v in s["items_by_exception"].items()) or "none")
                       + "; red flags: " + (", ".join(f"{k} {v}" for k, v in s["red_flags"].items()) or "none"))
     sys.exit(1 if summary.expect_failures else 0)

@@ -10,6 +10,7 @@ import click
 
 from ..budget import budgeted, memory_limit_option, time_limit_option
 from ..escape import text as esc_text
+from .common import list_option
 
 if TYPE_CHECKING:
     from ..solve.laws import ReadyCase
@@ -30,12 +31,13 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
               help="Why-not: how deep to follow failed conditions (default 4). Why: how deep to print.")
 @click.option("--negations", type=click.IntRange(min=0), default=0, show_default=True,
               help="Why: explain each `not p` of the proof with p's why-not tree of this depth (0: only say p is absent).")
+@list_option()
 @time_limit_option(help="Seconds the whole explanation may take (solving, proof building, rendering).")
 @memory_limit_option()
 @click.pass_context
 @budgeted("explain")
 def explain(ctx: click.Context, case_file: str, item: str | None, why: str | None, why_not: str | None,
-            all_: bool, fmt: str, depth: int | None, negations: int, deadline) -> None:
+            all_: bool, fmt: str, depth: int | None, negations: int, list_path: Path | None, deadline) -> None:
     """Explain the determinations of CASE: why they hold, or why another one does not.
 
     \b
@@ -54,7 +56,7 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
     from .common import ready_cases
 
     kb = get_kb(ctx)
-    r = ready_cases(kb, (case_file,))[0]
+    r = ready_cases(kb, (case_file,), list_path)[0]
     case = r.case
     check_goal_ids(r, item, why or why_not)
     session = Explainer(r.kb, deadline=deadline).case(case)
