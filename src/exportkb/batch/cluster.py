@@ -502,9 +502,9 @@ def connect(scheduler: str | None = None, local_workers: int | None = None,
     n = local_workers or os.cpu_count() or 1
     if n < 1:
         raise ExportKBError("--local-workers must be at least 1")
-    # no memory manager (the batch has its own --memory-limit), no dashboard (needs bokeh)
+    # no memory manager (the batch has its own --memory-limit); the dashboard (if any) on a free port
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=0,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=":0", silence_logs=logging.ERROR)
     try:
         with Client(cluster) as client:
             yield client
