@@ -103,6 +103,8 @@ def test_form_summary_and_why_not(browser, base_url):
 def test_expand_all_uses_the_packaged_script(browser, base_url):
     browser.get(base_url + "/?example=uae-datacenter")
     browser.find_element(By.ID, "check-yaml").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "section.proof details"))
     count_closed = "return Array.from(document.querySelectorAll('section.proof details')).filter(d => !d.open).length;"
     assert browser.execute_script(count_closed) > 0, "some proof steps start folded"
     browser.find_element(By.CSS_SELECTOR, "button.expand[data-open='1']").click()
