@@ -44,6 +44,16 @@ def cli_json(kb, monkeypatch, *args: str):
     return json.loads(res.output)
 
 
+ENTITY_LIST = Path(__file__).resolve().parents[1] / "kb" / "parties" / "entity_list.lp"
+
+
+def cli_text(kb, monkeypatch, *args: str) -> str:
+    monkeypatch.setattr(cli.common, "KnowledgeBase", SimpleNamespace(load=lambda path=None: kb))
+    res = CliRunner().invoke(cli.main, list(args))
+    assert res.exit_code == 0, res.output
+    return res.stdout
+
+
 def yaml_post(client, text: str | bytes):
     return client.post("/api/check", content=text if isinstance(text, bytes) else text.encode(),
                        headers={"content-type": "application/yaml"})
@@ -232,3 +242,41 @@ def test_load_benchmark_runs_small():
     from benchmarks import server_load
     res = server_load.main(["--clients", "2", "--requests", "10", "--seconds", "30", "--workers", "1", "--warmup", "2"])
     assert res["requests"] == 10 and res["errors"] == 0 and res["requests_per_s"] > 0
+
+
+# ----------------------------------------------------------------------- POST /api/screen
+def test_screen_answers_as_the_cli_over_the_configured_list(kb, monkeypatch, tmp_path):
+    """The rows equal `exportkb screen --format jsonl` over the list the server was started with."""
+    from exportkb.server.service import ServerOptions
+    lst = ENTITY_LIST
+    csv = tmp_path / "p.csv"
+    csv.write_text("id,name,address,country\np1,SJ Semiconductor Co.,,CN\np2,Acme Bakery GmbH,,DE\n")
+    expected = [json.loads(x) for x in cli_text(kb, monkeypatch, "screen", str(csv), "--list", str(lst),
+                                                "--no-summary").splitlines() if x.strip()]
+    with TestClient(create_app(kb, ServerOptions(screening_list=lst))) as c:
+        r = c.post("/api/screen", json={"parties": [
+            {"id": "p1", "name": "SJ Semiconductor Co.", "country": "CN"},
+            {"id": "p2", "name": "Acme Bakery GmbH", "country": "DE"}]})
+    assert r.status_code == 200, r.text
+    got = r.json()["results"]
+    assert [g["party"] for g in got] == ["p1", "p2"]
+    assert got[0]["alert"] is True and got[0]["matches"][0]["list_id"] == "EL-SAMPLE-SJS"
+    assert got[1]["alert"] is False
+    assert [{k: v for k, v in g.items() if k != "list_version"} for g in got] == \
+           [{k: v for k, v in e.items() if k != "list_version"} for e in expected]
+
+
+def test_screen_without_a_list_or_with_bad_parties_is_422(client, kb):
+    from exportkb.server.service import ServerOptions
+    r = client.post("/api/screen", json={"parties": [{"id": "p1", "name": "X"}]})
+    assert r.status_code == 422 and "exportkb serve --list FILE" in r.text and "Traceback" not in r.text
+    with TestClient(create_app(kb, ServerOptions(screening_list=ENTITY_LIST,
+                                                 max_parties=2))) as c:
+        assert c.post("/api/screen", json={"parties": []}).status_code == 422
+        r = c.post("/api/screen", json={"parties": [{"id": "a", "name": 5}]})
+        assert r.status_code == 422 and "parties[0].name" in r.text
+        r = c.post("/api/screen", json={"parties": [{"id": str(i), "name": "x"} for i in range(3)]})
+        assert r.status_code == 422 and "over the limit of 2" in r.text
+        # a request cannot name the list file: an unknown "list" key changes nothing
+        r = c.post("/api/screen", json={"parties": [{"id": "a", "name": "SJ Semiconductor"}], "list": "/etc/passwd"})
+        assert r.status_code == 200 and r.json()["results"][0]["matches"][0]["list_id"] == "EL-SAMPLE-SJS"

@@ -1,6 +1,8 @@
 """`exportkb serve`: the HTTP API and web pages (exportkb.server) on a local port."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..errors import ExportKBError
@@ -18,8 +20,12 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
               show_default=True, help="Largest request body, in bytes.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes (each parses the KB once); one per core serves the most requests.")
+@click.option("--list", "list_file", default=None, metavar="FILE", envvar="EXPORTKB_LIST",
+              help="The restricted-party list POST /api/screen screens against (as `exportkb screen --list`); "
+                   "default $EXPORTKB_LIST; without it /api/screen answers 422.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body: int, workers: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body: int, workers: int,
+          list_file: str | None) -> None:
     """Serve the JSON API (/api/...) and the web page (/) for browsers.
 
     \b
@@ -44,8 +50,11 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body:
             os.environ["EXPORTKB_KB"] = str(kb_path)
         os.environ["EXPORTKB_SERVE_TIME_LIMIT"] = repr(time_limit)
         os.environ["EXPORTKB_SERVE_MAX_BODY"] = str(max_body)
+        if list_file:
+            os.environ["EXPORTKB_LIST"] = str(list_file)
         uvicorn.run("exportkb.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", server_header=False)
         return
-    app = create_app(get_kb(ctx), ServerOptions(max_body_bytes=max_body, time_limit=time_limit))
+    app = create_app(get_kb(ctx), ServerOptions(max_body_bytes=max_body, time_limit=time_limit,
+                                                   screening_list=Path(list_file) if list_file else None))
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

@@ -204,6 +204,39 @@ def create_app(kb: KnowledgeBase | None = None, options: ServerOptions | None = 
         return {"rows": rows}
 
     @api
+    async def api_screen(request: Request) -> Any:
+        data = await json_body(request)
+        parties, threshold = data.get("parties"), data.get("threshold")
+        if not isinstance(parties, list) or not parties:
+            raise BadRequest(f"{REQUEST_SOURCE}: parties: missing or empty (fix: \"parties\": "
+                             "[{\"id\": \"p1\", \"name\": \"...\", \"address\": \"...\", \"country\": \"CN\"}])")
+        if len(parties) > service.options.max_parties:
+            raise BadRequest(f"{REQUEST_SOURCE}: parties: {len(parties):,} parties, over the limit of "
+                             f"{service.options.max_parties:,} (fix: split the request)")
+        if threshold is not None and not (isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+                                          and 0.0 <= threshold <= 1.0):
+            raise BadRequest(f"{REQUEST_SOURCE}: threshold = {threshold!r}: give a number from 0 to 1")
+        clean = []
+        for n, p in enumerate(parties):
+            if not isinstance(p, dict):
+                raise BadRequest(f"{REQUEST_SOURCE}: parties[{n}]: not an object (fix: {{\"id\": ..., \"name\": ...}})")
+            row: dict[str, Any] = {"party_id": p.get("id", f"party{n + 1}")}
+            for key in ("name", "address", "country"):
+                v = p.get(key, "")
+                if not isinstance(v, str):
+                    raise BadRequest(f"{REQUEST_SOURCE}: parties[{n}].{key}: {type(v).__name__}, not a string")
+                row[key] = v
+            aliases = p.get("aliases", [])
+            if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+                raise BadRequest(f"{REQUEST_SOURCE}: parties[{n}].aliases: give a list of strings")
+            if not isinstance(row["party_id"], str) or not (row["name"] or row["address"]):
+                raise BadRequest(f"{REQUEST_SOURCE}: parties[{n}]: give a string id and a name or an address")
+            row["aliases"] = tuple(aliases)
+            clean.append(row)
+        rows = await run_in_threadpool(service.screen, clean, None if threshold is None else float(threshold))
+        return {"results": rows}
+
+    @api
     async def api_provisions(request: Request) -> Any:
         return {"kb_version": service.kb.version, "provisions": service.provisions()}
 
@@ -343,7 +376,7 @@ def create_app(kb: KnowledgeBase | None = None, options: ServerOptions | None = 
         Route("/provisions", provisions), Route("/provisions/{rule_id:path}", provision),
         Route("/cases/{case_id:path}", regression), Route("/api/docs", docs),
         Route("/api/check", api_check, methods=["POST"]), Route("/api/explain", api_explain, methods=["POST"]),
-        Route("/api/whatif", api_whatif, methods=["POST"]), Route("/api/provisions", api_provisions),
+        Route("/api/whatif", api_whatif, methods=["POST"]), Route("/api/screen", api_screen, methods=["POST"]), Route("/api/provisions", api_provisions),
         Route("/api/provisions/{rule_id:path}", api_provision), Route("/api/schema", api_schema),
         Route("/api/openapi.json", openapi), Route("/healthz", healthz),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
@@ -359,7 +392,8 @@ def app_from_env() -> Starlette:
     ``EXPORTKB_SERVE_TIME_LIMIT``, ``EXPORTKB_SERVE_MAX_BODY``), the KB parsed once per worker."""
     import os
     opts = ServerOptions(max_body_bytes=int(os.environ.get("EXPORTKB_SERVE_MAX_BODY", ServerOptions.max_body_bytes)),
-                         time_limit=float(os.environ.get("EXPORTKB_SERVE_TIME_LIMIT", ServerOptions.time_limit)))
+                         time_limit=float(os.environ.get("EXPORTKB_SERVE_TIME_LIMIT", ServerOptions.time_limit)),
+                         screening_list=Path(os.environ["EXPORTKB_LIST"]) if os.environ.get("EXPORTKB_LIST") else None)
     return create_app(KnowledgeBase.load(os.environ.get("EXPORTKB_KB") or None), opts)
 
 

@@ -51,6 +51,13 @@ def spec(version: str) -> dict[str, Any]:
                 "What-if rows: one per scenario x item, as `exportkb whatif`",
                 json_body({"axes": {"type": "object", "example": {"to": ["IN", "DE", "CN"]},
                                     "description": "case field -> list of values, or \"ALL\""}}, ["axes"]))},
+            "/api/screen": {"post": op(
+                "Restricted-party screening against the server's configured list (`serve --list FILE` or "
+                "$EXPORTKB_LIST; a request never names a file): one result per party, as `exportkb screen` jsonl",
+                json_body({"parties": {"type": "array", "maxItems": 1000, "items": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "name": {"type": "string"}, "address": {"type": "string"},
+                    "country": {"type": "string"}, "aliases": {"type": "array", "items": {"type": "string"}}}}},
+                           "threshold": {"type": "number", "minimum": 0, "maximum": 1}}, ["parties"]))},
             "/api/provisions": {"get": op("Every provision of the KB: id, citation, reading, source, file:line")},
             "/api/provisions/{rule_id}": {"get": op(
                 "One provision, its statements and the regression cases in which it fires",

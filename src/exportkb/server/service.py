@@ -45,6 +45,8 @@ class ServerOptions:
     max_scenarios: int = 400                 # what-if rows per request (the world view is ~200 countries)
     memory_mb: int | None = None             # resident-memory budget checked by proof builders (None: off)
     cases_dir: Path | None = None            # regression cases shown on provision pages (None: tests/cases if present)
+    screening_list: Path | None = None       # POST /api/screen's list: from `serve --list` / $EXPORTKB_LIST, never a request
+    max_parties: int = 1000                  # parties per POST /api/screen
 
 
 @dataclass
@@ -58,9 +60,27 @@ class Service:
         self.laws = ReformCache(self.kb, SolveOptions(time_limit=self.options.time_limit))
         # clingo controls and the proof caches are not shared between threads: one request solves at a time.
         self.lock = threading.Lock()
+        self._screeners: dict[float, Any] = {}  # threshold -> Screener over the configured list, built on first use
         self._explainers: dict[int, Explainer] = {}
         self._coverage: dict[str, list[str]] | None = None
         self._regression: dict[str, dict[str, Any]] | None = None
+
+    def screen(self, parties: list[dict[str, Any]], threshold: float | None) -> list[dict[str, Any]]:
+        """Screening rows exactly as `exportkb screen --format jsonl` prints them, one per party.
+
+        The list is the server's configured file: a request names parties, never a file."""
+        from ..errors import ExportKBError
+        from ..screening import DEFAULT_THRESHOLD, Screener, load_list
+
+        if self.options.screening_list is None:
+            raise ExportKBError("request: screening is off: the server has no list "
+                                "(fix: start it with `exportkb serve --list FILE` or set EXPORTKB_LIST)")
+        t = DEFAULT_THRESHOLD if threshold is None else threshold
+        with self.lock:
+            screener = self._screeners.get(t)
+            if screener is None:
+                screener = self._screeners[t] = Screener.build(load_list(self.options.screening_list), t)
+            return [screener.screen(**p).to_json() for p in parties]
 
     # ------------------------------------------------------------------ reading a case
     def read(self, raw: bytes, as_json: bool) -> ReadyCase:
