@@ -280,3 +280,28 @@ def test_screen_without_a_list_or_with_bad_parties_is_422(client, kb):
         # a request cannot name the list file: an unknown "list" key changes nothing
         r = c.post("/api/screen", json={"parties": [{"id": "a", "name": "SJ Semiconductor"}], "list": "/etc/passwd"})
         assert r.status_code == 200 and r.json()["results"][0]["matches"][0]["list_id"] == "EL-SAMPLE-SJS"
+
+
+def test_not_covered_eccn_reads_unknown_resolve_before_export(client):
+    """An ECCN outside the KB's ECCN-specific rules (kb/coverage.lp) is never "no licence": the page
+    says unknown — resolve before export, with the KB's reason."""
+    case = UAE.read_text().replace("3A090.a", "5A002.a", 1)
+    assert "5A002.a" in case
+    js = yaml_post(client, case).json()
+    it = next(iter(js["items"].values()))
+    assert it["coverage"] == "not_covered"
+    r = client.post("/check", data={"yaml": case}, follow_redirects=True)
+    assert r.status_code == 200
+    text = r.text.replace("\u2014", "—")
+    assert "outside this knowledge base" in text and "resolve before export" in text
+    assert "No license requirement of the provisions" not in text
+
+
+def test_summary_states_the_review_policy_with_its_citation(client):
+    """malaysia-cn-parent: a D:5-headquartered parent; the KB's review policy (15 CFR 742.6(b)(10)(iii)(A)(1)
+    in this KB's reading) is a presumption of denial, and the summary says so with that citation."""
+    case = (ROOT / "examples" / "malaysia-cn-parent.yaml").read_text()
+    it = next(iter(yaml_post(client, case).json()["items"].values()))
+    r = client.post("/check", data={"yaml": case}, follow_redirects=True)
+    assert "would be reviewed under a presumption of denial" in r.text
+    assert it["license_review_policy_cite"] in r.text

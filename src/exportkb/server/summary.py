@@ -87,7 +87,8 @@ def summarize(kb: KnowledgeBase, det: dict[str, Any]) -> Summary:
         lr = it.get("license_required")
         if it.get("coverage") == "not_covered":
             out.append(Sentence(f"Item {item_id}{eccn} is outside this knowledge base's coverage: its license "
-                                "requirements are not determined here — resolve before export.", tone="unknown",
+                                "requirements are not determined here — resolve before export."
+                                + (f" ({it['coverage_note']})" if it.get("coverage_note") else ""), tone="unknown",
                                 item=item_id))
         if lr is None:
             out.append(Sentence(f"Whether a license is required for item {item_id}{eccn} is unknown — resolve "
