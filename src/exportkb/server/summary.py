@@ -25,7 +25,8 @@ POLICY_WORDS = {
 #: Keys of an item's object that the sentences below read; any other key is listed as found.
 ITEM_KEYS_READ = {"eccn", "license_required", "license_required_enforced", "requirements", "exceptions_available",
                   "presumption_of_denial", "obligations", "classification_mismatch", "license_review_policy",
-                  "license_review_policy_cite", "coverage", "exceptions_conditional"}
+                  "license_review_policy_cite", "coverage", "exceptions_conditional", "coverage_note",
+                  "license_undetermined", "license_review_policies"}
 
 
 @dataclass
@@ -91,8 +92,9 @@ def summarize(kb: KnowledgeBase, det: dict[str, Any]) -> Summary:
                                 + (f" ({it['coverage_note']})" if it.get("coverage_note") else ""), tone="unknown",
                                 item=item_id))
         if lr is None:
+            why = "; ".join(_words(str(u)) for u in it.get("license_undetermined") or [])
             out.append(Sentence(f"Whether a license is required for item {item_id}{eccn} is unknown — resolve "
-                                "before export.", tone="unknown", item=item_id))
+                                "before export" + (f" ({why})" if why else "") + ".", tone="unknown", item=item_id))
         elif lr:
             text = f"A license is required for item {item_id}{eccn}"
             if reqs:
@@ -135,7 +137,7 @@ def summarize(kb: KnowledgeBase, det: dict[str, Any]) -> Summary:
             out.append(Sentence(f"If item {item_id} ships under the authorization, the obligation "
                                 f"“{_words(ob)}” applies.", item=item_id))
         for k, v in it.items():
-            if k not in ITEM_KEYS_READ:
+            if k not in ITEM_KEYS_READ and v not in (None, [], {}, ""):
                 other.append((f"items.{item_id}.{k}", _show(v)))
         items[item_id] = out
         if lr:
@@ -151,7 +153,7 @@ def summarize(kb: KnowledgeBase, det: dict[str, Any]) -> Summary:
     known = {"format", "case", "date", "kb_version", "in_scope", "out_of_scope", "items", "red_flags", "obligations",
              "dates", "figures", "notes", "expect_mismatches"}
     for k, v in det.items():
-        if k not in known:
+        if k not in known and v not in (None, [], {}, ""):
             other.append((k, _show(v)))
     return Summary(headline, items, obligations, red_flags, other, unavailable)
 
