@@ -87,6 +87,8 @@ def test_form_summary_and_why_not(browser, base_url):
     q.send_keys("10")
     shot(browser, "form")
     form.find_element(By.ID, "check-form").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "summary"))
     summary = browser.find_element(By.ID, "summary").text
     # China is in Country Group D:5: the worldwide 3A090.a requirement applies (15 CFR 742.6(a)(6)(iii)).
     assert "A license is required for item item1 (3A090.a)" in summary
@@ -118,6 +120,8 @@ def test_script_in_a_party_name_is_text(browser, base_url):
     box = browser.find_element(By.ID, "yaml")
     browser.execute_script("arguments[0].value = arguments[1];", box, text)
     browser.find_element(By.ID, "check-yaml").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "section.proof details"))
     browser.find_element(By.CSS_SELECTOR, "section.proof details").click()
     browser.find_element(By.CSS_SELECTOR, "button.expand[data-open='1']").click()
     assert browser.title != "pwned"
