@@ -55,12 +55,14 @@ class ListMatch:
     matched_text: str = ""
     explanation: tuple[dict[str, object], ...] = ()
 
-    def as_list_hit(self) -> ListHit:
-        """This match as the case layer receives it (:class:`exportkb.case.parties.ListHit`)."""
+    def as_list_hit(self, list_file: str = "", list_version: str = "") -> ListHit:
+        """This match as the case layer receives it (:class:`exportkb.case.parties.ListHit`), naming the
+        list file and its SHA-256 it was found in (so a proof can cite the list, not a case field)."""
         return ListHit(party_id=self.party_id, entry_id=self.entry_id, source=self.source,
-                               entry_name=self.entry_name, matched_on=self.matched_on, kind=self.kind,
-                               score=self.score, federal_register_notice=self.federal_register_notice,
-                               license_requirement=self.license_requirement, license_policy=self.license_policy)
+                       entry_name=self.entry_name, matched_on=self.matched_on, kind=self.kind,
+                       score=self.score, federal_register_notice=self.federal_register_notice,
+                       license_requirement=self.license_requirement, license_policy=self.license_policy,
+                       list_file=list_file, list_version=list_version)
 
     def to_json(self) -> dict[str, object]:
         """The match as the issue's JSON (``list_id``, ``source``, ``name``, ``score``, ``matched_on``, ...)."""
