@@ -107,11 +107,12 @@ MAX_PROOF_BYTES = 64 * 1024 * 1024
 @click.command(context_settings=CONTEXT)
 @click.argument("proof_file", metavar="PROOF.json", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--case", "case_file", help="The case file (default: the proof's case_source).")
+@list_option()
 @time_limit_option(help="Seconds the whole check may take.")
 @memory_limit_option()
 @click.pass_context
 @budgeted("verify")
-def verify(ctx: click.Context, proof_file: Path, case_file: str | None, deadline) -> None:
+def verify(ctx: click.Context, proof_file: Path, case_file: str | None, list_path: Path | None, deadline) -> None:
     """Check a proof (from `explain --format json`) independently of the explainer.
 
     Recomputes the case's answer set, re-grounds every step's rule from kb/ and
@@ -119,7 +120,9 @@ def verify(ctx: click.Context, proof_file: Path, case_file: str | None, deadline
     citation, rule text, case-field reference, the goal, date and KB version are
     the KB's and the case file's own. Exit 0 if the proof is valid, 1 if not
     (each problem printed), 2 for unreadable input (not JSON, no proof, or a
-    case_source that is not a regular case file).
+    case_source that is not a regular case file). A proof made with `explain --list FILE` is checked
+    with the same `--list FILE`: the case is screened again, and every screening step must name that
+    list file and its SHA-256.
     """
     from .common import get_kb, ready_cases
     from ..errors import ExportKBError
@@ -157,7 +160,7 @@ def verify(ctx: click.Context, proof_file: Path, case_file: str | None, deadline
         if source not in checkers:
             check_regular_file(Path(source), "the case file" if case_file else f"the case_source of {proof_file}",
                                MAX_FILE_BYTES, "pass the case file the proof was made from with --case CASE")
-            r = ready_cases(kb, (source,))[0]  # the law and date the proof was made under (reform:, as_of)
+            r = ready_cases(kb, (source,), list_path)[0]  # the law and date the proof was made under (reform:, as_of)
             checkers[source] = Checker(r.kb, r.case)
         problems = document_problems(d) + checkers[source].check(proof)
         if problems:

@@ -83,7 +83,12 @@ def _node_html(proof: Proof, nid: str, level: int, shown: set[str], open_levels:
                     f'<span class="citation">{cite_links(rule.get("cite", ""))}</span> '
                     f'<span class="where">kb/{escape.html(rule.get("file", ""))}:{escape.html(rule.get("line", ""))}</span>')
     field = n.get("field")
-    if field:
+    lst = n.get("list")
+    if lst:
+        meta.append(f'<span class="field">screening list <code>{escape.html(lst.get("file", ""))}</code> '
+                    f'(SHA-256 <code>{escape.html(lst.get("version", ""))}</code>), entry '
+                    f'<code>{escape.html(lst.get("entry", ""))}</code></span>')
+    elif field:
         where = field.get("file", "") + (f":{field['line']}" if field.get("line") else "")
         default = "" if field.get("stated", True) else " (not stated: default)"
         meta.append(f'<span class="field">case field <code>{escape.html(field.get("path", ""))}</code>'

@@ -143,7 +143,10 @@ def provenance(proof: Proof, nid: str, esc: Callable[[object], str] = _same) -> 
     if r and r.get("id"):
         bits.append(f"[{esc(r['id'])}] {esc(r['cite'])} — {esc(r['file'])}:{esc(r['line'])}")
     f = n.get("field")
-    if f:
+    lst = n.get("list")
+    if lst:  # a hit the screener found: the list file and its version, not the case field it was added to
+        bits.append(f"screening list {esc(lst['file'])} (SHA-256 {esc(lst['version'])}), entry {esc(lst['entry'])}")
+    elif f:
         where = esc(f["file"]) + (f":{esc(f['line'])}" if f.get("line") else "")
         bits.append(f"case field {esc(f['path'])}" + ("" if f.get("stated", True) else " (default)") + f" — {where}")
     reason = n.get("reason")
