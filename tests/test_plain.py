@@ -34,6 +34,8 @@ def test_comparisons_in_words(raw, shown):
     ("item gpus has a performance density of 39000 ten-thousandths.", "item gpus has a performance density of 3.9."),
     ("item 3A090.a has a TPP of 4800.", "item 3A090.a has a TPP of 4800."),     # an ECCN and a small number stay
     ("case 2025-06-01-deal is dated", "case 2025-06-01-deal is dated"),          # a date inside an id stays
+    ("entry of SJ Semiconductor Co. (85 FR 83416, 12/22/20), 100000 units",       # a Federal Register page
+     "entry of SJ Semiconductor Co. (85 FR 83416, 12/22/20), 100,000 units"),      # keeps citation style
 ])
 def test_sentences(raw, shown):
     assert plain(raw) == shown

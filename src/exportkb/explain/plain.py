@@ -35,7 +35,9 @@ _UNTIL = re.compile(r"from (?:1900-01-01|19000101) until (\S+?)(?=[.,;)]?(?:\s|$
 _OPERAND = r"-?[\w\"\-]+|\([\d\s+\-*/()]+\)"
 _CMP = re.compile(r"^\s*(" + _OPERAND + r")\s*(>=|<=|!=|==|=|<|>)\s*(" + _OPERAND + r")\s+(holds|fails)\s*$")
 _E4 = re.compile(_B + r"(\d+) ten-thousandths")
-_BIG = re.compile(_B + r"(\d{5,})" + _E)
+#: A bare number of five or more digits — but not a page of a citation: "85 FR 83416" and "91 FR 1684"
+#: are written without separators in the Federal Register's and eCFR's citation style.
+_BIG = re.compile(r"(?<!FR )" + _B + r"(\d{5,})" + _E)
 _ECCNISH = re.compile(r"(?<![A-Za-z0-9])([0-9])([a-e])(\d{3})(?![A-Za-z0-9])")
 _RF = re.compile(r"^rf(\d+)$")
 
