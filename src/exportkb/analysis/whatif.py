@@ -30,7 +30,7 @@ from ..solve.solver import SolveOptions
 SWEEP_CHUNK = 2000  # scenarios per grounding; see docs/whatif.md for the measurement
 ALL = "ALL"
 _COUNTRY_FIELDS = {"to", "from", "country", "headquarters", "ultimate_parent_headquarters",
-                   "iaas_training_4e091_for_hq"}
+                   "iaas_training_4e091_for_hq", "ultimate_destination"}
 _VOCAB = {"end_use": "end_use_value", "transaction": "transaction_kind", "role": "party_role_value",
           "veu": "veu_value", "kind": "item_kind_value"}
 _CASE_FIELDS = {(f.alias or k) for k, f in Case.model_fields.items()} - {"items", "parties", "usage_this_year",

@@ -661,7 +661,7 @@ class _Pool:
 
 # --------------------------------------------------------------------------- writers
 CSV_OUT_COLUMNS = ["line", "case", "date", "item", "eccn", "license_required", "license_required_enforced",
-                   "requirements", "exceptions_available", "presumption_of_denial", "obligations", "red_flags",
+                   "requirements", "exceptions_available", "exceptions_conditional", "presumption_of_denial", "obligations", "red_flags",
                    "in_scope", "expect_mismatches"]
 
 
@@ -670,7 +670,9 @@ def csv_rows(out: dict[str, Any]) -> Iterator[list[Any]]:
     for item_id, it in out["items"].items():
         yield [out.get("line", ""), out["case"], out["date"], item_id, it["eccn"] or "", it["license_required"],
                it["license_required_enforced"], ";".join(r["id"] for r in it["requirements"]),
-               ";".join(it["exceptions_available"]), it["presumption_of_denial"], ";".join(it["obligations"]),
+               ";".join(it["exceptions_available"]),
+               ";".join(f'{c["exception"]}:{c["condition"]}' for c in it.get("exceptions_conditional", [])),
+               it["presumption_of_denial"], ";".join(it["obligations"]),
                ";".join(out["red_flags"]), out["in_scope"], ";".join(out.get("expect_mismatches", []))]
 
 

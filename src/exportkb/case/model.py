@@ -114,6 +114,8 @@ class Party(_Strict):
     veu: str = Field("none", description="Data Center VEU status: none | universal | national.")
     meets_supp10_security: Flag = Field(False, description="Its facility meets paragraphs 14, 15 and 18 of Supplement No. 10 to part 748.")
     same_veu_as: Optional[str] = Field(None, description="Id of another party of this case that is the same Data Center VEU (this party is another authorized location of it; 15 CFR 748.15(d)(2)).")
+    employer: Optional[str] = Field(None, description="Deemed exports: id of another party of this case that employs this individual (15 CFR 742.6(a)(13)).")
+    permanent_regular_employee: Flag = Field(False, description="Deemed exports: a 'permanent and regular employee' of its employer as 15 CFR 734.20(d)(2) defines it.")
 
 
 class Usage(_Strict):
@@ -140,9 +142,10 @@ class Case(_Strict):
     case: str = Field(min_length=1, description="Case id, unique within a suite.")
     title: str = ""
     date: IsoDate = Field(description="Transaction date (ISO 8601); selects the rules in force.")
-    transaction: str = Field("export", description="export | reexport | transfer_in_country | service (an activity within one country that moves no item, e.g. IaaS in the U.S.)")
+    transaction: str = Field("export", description="export | reexport | transfer_in_country | service (an activity within one country that moves no item, e.g. IaaS in the U.S.) | deemed_export | deemed_reexport (a release of technology or source code to a foreign person; `to` is that person's country)")
     from_: str = Field("US", alias="from", description="Country of export or reexport.")
     to: str = Field(description="Destination country.")
+    ultimate_destination: Optional[str] = Field(None, description="Country of the customers the items are ultimately destined to after development, production or storage (15 CFR 740.28(a)); absent means not stated.")
     end_use: Optional[str] = Field(None, description="ai_model_training | development | production | storage | datacenter_services | other")
     government_commitment_percent: Count = Field(0, ge=0, le=100000, description="Increase of the destination's allocation (in %) that its government-to-government commitments would justify; the KB caps it at the regulation's maximum (100%).")
     items: list[Item] = Field(min_length=1)

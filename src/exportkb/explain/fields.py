@@ -21,6 +21,7 @@ INPUT_FIELDS: dict[str, tuple[str, str]] = {
     "transaction": ("", "transaction"),
     "export_from": ("", "from"),
     "destination": ("", "to"),
+    "ultimate_destination": ("", "ultimate_destination"),
     "end_use": ("", "end_use"),
     "government_commitment_percent": ("", "government_commitment_percent"),
     "item": ("items", "id"),
@@ -50,6 +51,8 @@ INPUT_FIELDS: dict[str, tuple[str, str]] = {
     "party_veu": ("parties", "veu"),
     "party_supp10_security": ("parties", "meets_supp10_security"),
     "party_same_veu": ("parties", "same_veu_as"),
+    "party_employer": ("parties", "employer"),
+    "party_permanent_regular_employee": ("parties", "permanent_regular_employee"),
     "usage": ("usage", ""),
     "knows": ("knowledge", ""),
 }

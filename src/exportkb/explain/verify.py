@@ -866,7 +866,8 @@ verify = verify_proof
 
 # ------------------------------------------------------------- batch rows
 #: The answers of a batch row (``Determination.to_json``) that a determination proof backs, by predicate.
-ANSWER_PREDICATES = ("license_required", "license_requirement", "exception_available", "presumption_of_denial",
+ANSWER_PREDICATES = ("license_required", "license_requirement", "exception_available", "exception_conditional",
+                     "presumption_of_denial",
                      "obligation", "red_flag", "case_obligation", "out_of_scope")
 
 
@@ -880,6 +881,8 @@ def _answer_of_atom(atom: clingo.Symbol, case_id: str, kb: KnowledgeBase) -> tup
     rest = [_ident(a) for a in args[1:]]
     if atom.name == "exception_available" and len(rest) == 2:
         return (atom.name, rest[0], kb.exception_names.get(rest[1], (rest[1].upper(),))[0])
+    if atom.name == "exception_conditional" and len(rest) == 3:
+        return (atom.name, rest[0], kb.exception_names.get(rest[1], (rest[1].upper(),))[0], rest[2])
     if atom.name == "red_flag" and len(rest) == 1:
         return (atom.name, rest[0].upper())
     return (atom.name, *rest)
@@ -896,6 +899,8 @@ def answers_of_row(row: dict) -> set[tuple]:
             out.add(("license_required", item))
         out.update(("license_requirement", item, r["id"]) for r in it["requirements"])
         out.update(("exception_available", item, x) for x in it["exceptions_available"])
+        out.update(("exception_conditional", item, c["exception"], c["condition"])
+                   for c in it.get("exceptions_conditional", []))
         if it["presumption_of_denial"] is True:
             out.add(("presumption_of_denial", item))
         out.update(("obligation", item, o) for o in it["obligations"])
@@ -912,6 +917,8 @@ def describe_answer(answer: tuple) -> str:
         return f"items.{args[0]}.{name} is true"
     if name == "license_requirement":
         return f"items.{args[0]}.requirements includes {args[1]!r}"
+    if name == "exception_conditional":
+        return f"items.{args[0]}.exceptions_conditional includes {args[1]!r} (condition {args[2]!r})"
     if name in ("exception_available", "obligation"):
         field = "exceptions_available" if name == "exception_available" else "obligations"
         return f"items.{args[0]}.{field} includes {args[1]!r}"
