@@ -199,7 +199,7 @@ class KnowledgeBase:
         wanted = {"country": 2, "eccn": 3, "transaction_kind": 1, "end_use_value": 1,
                   "party_role_value": 1, "veu_value": 1, "item_kind_value": 1,
                   "exception": 3, "requirement": 3, "country_group": 1, "knowledge_key": 2,
-                  "red_flag_def": 3, "obligation_def": 3, "milestone": 2}
+                  "red_flag_def": 3, "obligation_def": 3, "milestone": 2, "united_states_part": 1}
         out: dict[str, list[tuple]] = {k: [] for k in wanted}
         for name, arity in wanted.items():
             for sa in ctl.symbolic_atoms.by_signature(name, arity):
