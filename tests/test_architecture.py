@@ -12,11 +12,10 @@ Which imports count:
 
 * **layering and private names**: every import — at module level, inside a function (lazy),
   and under ``if TYPE_CHECKING:``. A lazy or type-only import is still a dependency.
-* **cycles**: module-level and lazy imports. Imports under ``if TYPE_CHECKING:`` are left out
-  of the cycle check: they are never executed, so they cannot make an import-time cycle or
-  an order dependence; they name a type that a type checker resolves lazily (the one such
-  pair is ``explain.render`` naming ``explain.proof.Proof`` while ``Proof.render`` calls the
-  renderer). They do count for the layering rule above.
+* **cycles**: every import as well, ``if TYPE_CHECKING:`` included. A type-only import is never
+  executed, but it still says that one module needs the other: two modules that need each other
+  are one module or a missing interface (``explain.render`` reads proofs through its own
+  ``Proof`` protocol instead of importing ``explain.proof``, which calls the renderer).
 
 The layers are read from the table between ``<!-- layers:begin -->`` and ``<!-- layers:end -->``
 in docs/architecture.md, so the documented layering and the enforced one cannot drift apart.
@@ -204,8 +203,6 @@ def test_no_import_cycles():
     g = nx.DiGraph()
     g.add_nodes_from(mods)
     for imp in edges:
-        if imp.type_only:
-            continue
         for t in expanded(imp, known):
             g.add_edge(imp.importer, t, line=imp.line)
     cycles = sorted(nx.simple_cycles(g), key=len)

@@ -95,7 +95,8 @@ def test_jsonl_one_result_per_good_line_in_order(mixed_log, jsonl_run):
 def test_jsonl_results_equal_single_case_solving(mixed_log, jsonl_run, kb, solver):
     """Chunked solving must not let cases meet: each row equals its case solved alone."""
     _, good, _ = mixed_log
-    results = _read_jsonl(jsonl_run[3])
+    # a row with `reform:` is solved under other law (its kb_version says which); this plain solver cannot
+    results = [r for r in _read_jsonl(jsonl_run[3]) if not good[r["line"]].get("reform")]
     strip = lambda d: {k: v for k, v in d.items() if k not in ("line", "source")}  # noqa: E731
     # every row against all cases solved in ONE grounding in reverse order (other neighbours) ...
     cases = [case_from_data(good[r["line"]], kb) for r in results]
@@ -229,7 +230,8 @@ def test_csv_in_csv_out(tmp_path, good_data, kb, solver):
         assert out_row[col["case"]] == row["case"]
         det = det.to_json()
         item = det["items"][out_row[col["item"]]]
-        assert out_row[col["license_required"]] == str(item["license_required"])
+        held = item["license_required"] is None  # a held determination is written "unknown"
+        assert out_row[col["license_required"]] == ("unknown" if held else str(item["license_required"]))
         assert out_row[col["exceptions_available"]] == ";".join(item["exceptions_available"])
         assert out_row[col["requirements"]] == ";".join(r["id"] for r in item["requirements"])
 

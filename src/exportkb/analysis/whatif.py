@@ -22,7 +22,7 @@ from ..solve.determination import Determination, ItemDetermination
 from ..errors import ExportKBError
 from ..kb import KnowledgeBase
 from ..case.loader import case_from_data
-from ..case.model import Case, Item, Knowledge, Party, Usage
+from ..case.model import Case, H200Certifications, Item, Knowledge, Party, Usage
 from ..kb.reforms import reform_names
 from ..solve.laws import ReformCache
 from ..solve.solver import SolveOptions
@@ -34,10 +34,12 @@ _COUNTRY_FIELDS = {"to", "from", "country", "headquarters", "ultimate_parent_hea
 _VOCAB = {"end_use": "end_use_value", "transaction": "transaction_kind", "role": "party_role_value",
           "veu": "veu_value", "kind": "item_kind_value"}
 _CASE_FIELDS = {(f.alias or k) for k, f in Case.model_fields.items()} - {"items", "parties", "usage_this_year",
-                                                                        "knowledge", "expect", "case", "reform"}
+                                                                        "knowledge", "h200_certifications", "expect", "case",
+                                                                        "reform"}
 _ITEM_FIELDS = set(Item.model_fields) - {"id"}
 _PARTY_FIELDS = set(Party.model_fields) - {"id"}
-_NESTED = {"usage_this_year": set(Usage.model_fields), "knowledge": set(Knowledge.model_fields)}
+_NESTED = {"usage_this_year": set(Usage.model_fields), "knowledge": set(Knowledge.model_fields),
+           "h200_certifications": set(H200Certifications.model_fields)}
 
 ProgressFn = Callable[[int, int], None]
 
@@ -194,14 +196,16 @@ def determine(cases: Sequence[Case], kb: KnowledgeBase, reforms: Sequence[str] =
 
 def outcome(det: Determination, it: ItemDetermination) -> str:
     """A one-phrase summary of an item's determination, for tables and colors (not law)."""
-    if not det.in_scope:
+    if it.license_required is None:  # held: e.g. an unresolved potential Entity List match
+        return "unknown: resolve before export"
+    if not det.in_scope and not it.license_required:
         return "out of scope"
     if not it.license_required:
         return "no license required"
     if it.exceptions_available:  # license exceptions and, where the KB lists them, Data Center VEU routes
         return "authorized: " + "/".join(it.exceptions_available)
-    if it.presumption_of_denial:
-        return "license required, presumption of denial"
+    if it.license_review_policy in ("presumption_of_denial", "policy_of_denial"):
+        return "license required, " + it.license_review_policy.replace("_", " ")
     return "license required" if it.license_required_enforced else "license required (not enforced)"
 
 
@@ -224,6 +228,8 @@ def determination_rows(det: Determination, extra: Mapping[str, Any] | None = Non
             "requirements": ", ".join(r.id for r in it.requirements),
             "exceptions_available": ", ".join(it.exceptions_available),
             "presumption_of_denial": it.presumption_of_denial,
+            "license_review_policy": it.license_review_policy,
+            "license_review_policy_cite": it.license_review_policy_cite,
             "red_flags": ", ".join(det.red_flags),
             "obligations": ", ".join(it.obligations + det.obligations),
             "outcome": outcome(det, it),
@@ -286,7 +292,8 @@ class CaseComparison:
 
 
 _ITEM_KEYS = ("eccn", "license_required", "license_required_enforced", "requirements", "exceptions_available",
-              "presumption_of_denial", "obligations", "classification_mismatch")
+              "presumption_of_denial", "license_review_policy", "license_review_policy_cite", "obligations",
+              "classification_mismatch")
 _CASE_KEYS = ("in_scope", "out_of_scope", "red_flags", "obligations", "dates")
 
 

@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from ..errors import CaseError, ExportKBError
 from ..suites.expect import compare
@@ -46,7 +46,7 @@ CSV_COLUMNS: dict[str, str] = {
     "case": "case", "title": "title", "date": "date", "transaction": "transaction",
     "from": "from", "to": "to", "end_use": "end_use",
     "item_id": "items[0].id", "kind": "items[0].kind", "eccn": "items[0].eccn",
-    "quantity": "items[0].quantity", "tpp": "items[0].tpp",
+    "quantity": "items[0].quantity", "tpp": "items[0].tpp", "hts": "items[0].hts",
     "performance_density": "items[0].performance_density",
     "designed_for_datacenter": "items[0].designed_for_datacenter",
     "training_operations": "items[0].training_operations", "open_weights": "items[0].open_weights",
@@ -105,6 +105,15 @@ class Row:
         """A plain tuple for sending to a worker (cheaper to pickle than an object); undecoded."""
         return (self.line, self.source, self.raw, self._data, self._error)
 
+    def to_wire(self) -> tuple:
+        """The row as a plain tuple, undecoded, for another process or machine (:meth:`from_wire`)."""
+        return self._wire()
+
+    @classmethod
+    def from_wire(cls, wire: tuple) -> "Row":
+        line, source, raw, data, error = wire
+        return cls(line, data, error, source, raw)
+
     def __repr__(self) -> str:
         return f"Row(line={self.line}, source={self.source!r}, " + (
             f"raw={self.raw!r})" if self.raw is not None else f"data={self._data!r}, error={self._error!r})")
@@ -156,6 +165,8 @@ class Summary:
     cases: int = 0
     errors: int = 0
     license_required: int = 0
+    not_covered: int = 0  # well-formed rows whose ECCN the KB does not cover (determined, never errors)
+    license_unknown: int = 0  # rows with an item whose licence requirement is unknown (license_required null)
     expect_failures: int = 0
     by_exception: Counter = field(default_factory=Counter)
     red_flags: Counter = field(default_factory=Counter)
@@ -165,6 +176,10 @@ class Summary:
         items = out["items"].values()
         if any(i["license_required"] for i in items):
             self.license_required += 1
+        if any(i.get("coverage") == "not_covered" for i in items):
+            self.not_covered += 1
+        if any(i["license_required"] is None for i in items):
+            self.license_unknown += 1
         for i in items:
             for x in i["exceptions_available"]:
                 self.by_exception[x] += 1
@@ -178,12 +193,15 @@ class Summary:
         self.cases += other.cases
         self.errors += other.errors
         self.license_required += other.license_required
+        self.not_covered += other.not_covered
+        self.license_unknown += other.license_unknown
         self.expect_failures += other.expect_failures
         self.by_exception.update(other.by_exception)
         self.red_flags.update(other.red_flags)
 
     def to_json(self) -> dict[str, Any]:
         return {"cases": self.cases, "errors": self.errors, "license_required": self.license_required,
+                "not_covered": self.not_covered, "license_unknown": self.license_unknown,
                 "expect_failures": self.expect_failures, "items_by_exception": dict(sorted(self.by_exception.items())),
                 "red_flags": dict(sorted(self.red_flags.items()))}
 
@@ -219,7 +237,7 @@ def read_rows(path: Path) -> Iterator[Row]:
     return _read_jsonl(path, fh)
 
 
-def _folder_entries(path: Path) -> list[tuple[Path, OSError | None]]:
+def folder_entries(path: Path) -> list[tuple[Path, OSError | None]]:
     """Every case file under ``path`` (sorted), and every sub-folder that could not be listed.
 
     ``os.walk`` with ``onerror``: ``Path.rglob`` skips an unreadable folder silently, which
@@ -240,9 +258,16 @@ def _folder_entries(path: Path) -> list[tuple[Path, OSError | None]]:
 
 
 def _read_folder(path: Path) -> Iterator[Row]:
-    for n, (f, listing_error) in enumerate(_folder_entries(path), start=1):
+    return folder_rows([(f, None if e is None else e.strerror) for f, e in folder_entries(path)])
+
+
+def folder_rows(entries: Iterable[tuple[Path, str | None]], first: int = 1) -> Iterator[Row]:
+    """The rows of some of a folder's entries (from :func:`folder_entries`; each with the reason its
+    sub-folder could not be listed, or None), numbered from ``first``: the whole folder, or one
+    partition of it on a distributed worker (:mod:`exportkb.batch.cluster`), read the same way."""
+    for n, (f, listing_error) in enumerate(entries, start=first):
         if listing_error is not None:
-            yield Row(n, error=f"{f}: cannot list the folder: {listing_error.strerror} "
+            yield Row(n, error=f"{f}: cannot list the folder: {listing_error} "
                                f"(fix: check the folder's permissions)", source=str(f))
             continue
         try:
@@ -255,9 +280,16 @@ def _read_folder(path: Path) -> Iterator[Row]:
 
 
 def _read_jsonl(path: Path, fh: io.TextIOBase) -> Iterator[Row]:
-    """Rows holding their line's text; decoded (and JSON errors found) when first read, in the worker."""
+    return jsonl_rows(path, fh)
+
+
+def jsonl_rows(path: Path | str, fh: io.TextIOBase, first: int = 1) -> Iterator[Row]:
+    """Rows holding their line's text; decoded (and JSON errors found) when first read, in the worker.
+
+    ``fh``: the file, or one byte range of it (a partition starting at line ``first``), opened as
+    :func:`read_rows` opens it (UTF-8, surrogateescape, universal newlines)."""
     with fh:
-        for n, line in enumerate(fh, start=1):
+        for n, line in enumerate(fh, start=first):
             if not line.strip():
                 continue
             yield Row(n, source=f"{path}:{n}", raw=line)
@@ -278,7 +310,15 @@ def _read_csv(path: Path, fh: io.TextIOBase) -> Iterator[Row]:
     return _csv_records(path, fh, reader, len(fieldnames))
 
 
-def _csv_records(path: Path, fh: io.TextIOBase, reader: csv.DictReader, width: int) -> Iterator[Row]:
+def csv_partition_rows(path: Path | str, fh: io.TextIOBase, fieldnames: list[str], first: int) -> Iterator[Row]:
+    """The rows of one byte range of a CSV file that starts at a record boundary on line ``first``
+    (after the header, whose ``fieldnames`` were checked by :func:`read_rows`): the same rows, line
+    numbers and errors as reading the whole file. ``fh`` is opened as read_rows opens a CSV file."""
+    return _csv_records(Path(path), fh, csv.DictReader(fh, fieldnames=fieldnames), len(fieldnames), first - 1)
+
+
+def _csv_records(path: Path, fh: io.TextIOBase, reader: csv.DictReader, width: int,
+                 offset: int = 0) -> Iterator[Row]:
     with fh:
         while True:
             try:
@@ -286,12 +326,12 @@ def _csv_records(path: Path, fh: io.TextIOBase, reader: csv.DictReader, width: i
             except StopIteration:
                 return
             except csv.Error as exc:  # a cell over the size limit, a NUL ...: the reader resumes after it
-                n = reader.reader.line_num  # DictReader's own line_num is updated only on success
+                n = offset + reader.reader.line_num  # DictReader's own line_num is updated only on success
                 yield Row(n, error=f"{path}:{n}: cannot read the row: {exc} "
                                    f"(fix: keep cells under {csv.field_size_limit():,} characters, without NUL)",
                           source=f"{path}:{n}")
                 continue
-            n = reader.line_num
+            n = offset + reader.line_num
             if None in row:  # DictReader puts the cells beyond the header under the key None
                 extra = len(row[None])  # type: ignore[index]
                 yield Row(n, error=f"{path}:{n}: {width + extra} cells, but the header names {width} columns "
@@ -355,6 +395,21 @@ def _init_worker(kb_path: str | None, time_limit: float | None, proofs: str) -> 
     _WORKER["kb"] = kb
     _WORKER["solver"] = _batch_solver(kb, time_limit)
     _WORKER["proofs"] = proofs
+
+
+def batch_solver(kb: KnowledgeBase, time_limit: float | None) -> Solver:
+    """The solver every batch worker uses (local processes and distributed workers alike)."""
+    return _batch_solver(kb, time_limit)
+
+
+def solve_chunk(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str,
+                box: dict) -> tuple[list[Result], Summary]:
+    """One chunk as a worker solves it: results carrying their JSON text only, and the chunk's summary.
+
+    ``box`` is the worker's per-process cache (reforms, proof tables), kept between chunks. The
+    distributed backend calls this, so its rows are solved by exactly the code of the local batch.
+    """
+    return _solve_chunk(rows, kb, solver, proofs, box, keep_dicts=False)
 
 
 def _batch_solver(kb: KnowledgeBase, time_limit: float | None) -> Solver:
@@ -474,14 +529,29 @@ def _laws(box: dict, solver: Solver):
     return box["_laws"]
 
 
+class Backend(Protocol):
+    """Where a batch runs when it does not run in this machine's processes (e.g.
+    :class:`exportkb.batch.cluster.DaskBackend`): it solves every row with :func:`solve_chunk`
+    and calls ``on_result`` in input order, exactly as :func:`run_batch` does locally."""
+
+    def run(self, rows: Any, *, kb_path: str | None, chunk: int | None, time_limit: float | None, proofs: str,
+            on_result: Callable[[Result], None], on_progress: Callable[[int], None] | None) -> Summary: ...
+
+
 def run_batch(rows: Iterable[Row], *, kb_path: str | None = None, jobs: int = 1, chunk: int | None = None,
               time_limit: float | None = 300.0, proofs: str = "none",
-              on_result: Callable[[Result], None], on_progress: Callable[[int], None] | None = None) -> Summary:
+              on_result: Callable[[Result], None], on_progress: Callable[[int], None] | None = None,
+              backend: Backend | None = None) -> Summary:
     """Solve every row; call ``on_result`` for each, in input order, as chunks finish.
 
     ``chunk`` (cases per grounding) defaults to :data:`DEFAULT_CHUNK` with one process and
-    :data:`DEFAULT_CHUNK_PARALLEL` with several.
+    :data:`DEFAULT_CHUNK_PARALLEL` with several. ``backend``: run elsewhere (``jobs`` is then
+    ignored; the backend's workers are the processes); ``rows`` may then also be what the
+    backend reads itself (:func:`exportkb.batch.cluster.split_input`: byte ranges of a file).
     """
+    if backend is not None:
+        return backend.run(rows, kb_path=str(kb_path) if kb_path else None, chunk=chunk, time_limit=time_limit,
+                           proofs=proofs, on_result=on_result, on_progress=on_progress)
     summary = Summary()
     if chunk is None:
         chunk = DEFAULT_CHUNK if jobs <= 1 else DEFAULT_CHUNK_PARALLEL
@@ -661,18 +731,22 @@ class _Pool:
 
 # --------------------------------------------------------------------------- writers
 CSV_OUT_COLUMNS = ["line", "case", "date", "item", "eccn", "license_required", "license_required_enforced",
-                   "requirements", "exceptions_available", "exceptions_conditional", "presumption_of_denial", "obligations", "red_flags",
+                   "requirements", "exceptions_available", "exceptions_conditional", "presumption_of_denial", "license_review_policy",
+                   "license_review_policy_cite", "obligations", "red_flags",
                    "in_scope", "expect_mismatches"]
 
 
 def csv_rows(out: dict[str, Any]) -> Iterator[list[Any]]:
     """Flatten one case result into CSV rows (one per item)."""
     for item_id, it in out["items"].items():
-        yield [out.get("line", ""), out["case"], out["date"], item_id, it["eccn"] or "", it["license_required"],
+        held = it["license_required"] is None  # not determined (kb/parties/entity_list.lp): never an empty cell
+        yield [out.get("line", ""), out["case"], out["date"], item_id, it["eccn"] or "",
+               "unknown" if held else it["license_required"],
                it["license_required_enforced"], ";".join(r["id"] for r in it["requirements"]),
                ";".join(it["exceptions_available"]),
                ";".join(f'{c["exception"]}:{c["condition"]}' for c in it.get("exceptions_conditional", [])),
-               it["presumption_of_denial"], ";".join(it["obligations"]),
+               it["presumption_of_denial"], it["license_review_policy"] or "",
+               it["license_review_policy_cite"] or "", ";".join(it["obligations"]),
                ";".join(out["red_flags"]), out["in_scope"], ";".join(out.get("expect_mismatches", []))]
 
 

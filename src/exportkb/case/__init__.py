@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from .facts import case_facts, emit_facts
 from .loader import CASE_SUFFIXES, case_from_data, iter_case_paths, load_case, parse_yaml, read_document
+from .parties import ListHit
 from .model import CASE_FORMAT_VERSION, CASE_KEY_RE, Case, Item, Knowledge, Party, Usage, case_keys
 from .vocabulary import Vocabulary
 
-__all__ = ["CASE_FORMAT_VERSION", "CASE_KEY_RE", "CASE_SUFFIXES", "Case", "Item", "Knowledge", "Party", "Usage",
+__all__ = ["CASE_FORMAT_VERSION", "CASE_KEY_RE", "CASE_SUFFIXES", "Case", "Item", "Knowledge", "ListHit", "Party", "Usage",
            "Vocabulary", "case_facts", "case_from_data", "case_keys", "emit_facts", "iter_case_paths", "load_case",
            "parse_yaml", "read_document"]

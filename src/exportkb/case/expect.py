@@ -24,7 +24,12 @@ ITEM_KEYS = {
     "eccn", "license_required", "license_required_enforced", "requirements", "requirements_include",
     "exceptions_available", "exceptions_include", "exceptions_unavailable", "exceptions_conditional",
     "presumption_of_denial", "obligations", "obligations_include", "obligations_exclude", "classification_mismatch",
+    "license_review_policy", "license_review_policy_cite",
 }
+#: The values of ``license_review_policy:`` — the JSON's four policies, ``not_stated`` (the paragraph
+#: that governs states no policy; JSON null with a citation) and ``none`` (no policy at all; JSON null).
+REVIEW_POLICY_VALUES = ("presumption_of_denial", "presumption_of_approval", "case_by_case", "policy_of_denial",
+                        "not_stated", "none")
 _BOOL_KEYS = {"in_scope", "license_required", "license_required_enforced", "presumption_of_denial",
               "classification_mismatch"}
 _LIST_KEYS = {"red_flags", "red_flags_include", "obligations", "obligations_include", "obligations_exclude",
@@ -85,12 +90,20 @@ def check_expect_shape(expect: dict[str, Any], item_ids: list[str], src: str, li
                 (f"did you mean '{close[0]}'? " if close else "") + "accepted: " + ", ".join(sorted(vocab)))
 
     def check_value(path: str, key: str, value: Any, vocab: dict[str, tuple[str, int]] = _CASE_VOCAB) -> None:
-        if key in _BOOL_KEYS and not isinstance(value, bool):
+        if key == "license_required" and value == "unknown":
+            pass  # the determination holds (license_required null): an unresolved potential match
+        elif key in _BOOL_KEYS and not isinstance(value, bool):
             bad(path, value, "expected true or false", "write true or false")
         if key in _LIST_KEYS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             bad(path, value, "expected a list of names", "write a list such as [AIA, LPP] (or [] for none)")
         elif key in _LIST_KEYS:
             check_names(path, value, vocab.get(key))
+        if key == "license_review_policy" and value not in REVIEW_POLICY_VALUES:
+            close = difflib.get_close_matches(str(value), REVIEW_POLICY_VALUES, n=1)
+            bad(path, value, "not a licence review policy",
+                (f"did you mean '{close[0]}'? " if close else "") + "accepted: " + ", ".join(REVIEW_POLICY_VALUES))
+        if key == "license_review_policy_cite" and not isinstance(value, str):
+            bad(path, value, "expected a citation", "write the citation as the JSON gives it, e.g. '15 CFR 742.6(b)(14)'")
         if key in ("dates", "figures") and not isinstance(value, dict):
             bad(path, value, "expected a mapping", "write name: value pairs")
         if key == "as_of":

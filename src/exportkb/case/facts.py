@@ -21,6 +21,7 @@ String = lru_cache(maxsize=8192)(_String)
 Number = lru_cache(maxsize=8192)(_Number)
 _constant = lru_cache(maxsize=1024)(lambda name: Function(name))
 
+from .eccn import category as eccn_category, hts6
 from .exact import LIMB
 from .loader import mantissa_exponent
 from .model import Case
@@ -51,6 +52,20 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
     """
     _constant = constant
     add = adder(String(case_id))
+    if case.regime != "us_ear":
+        # a foreign regime gets its own inputs only, so no EAR rule can fire on it (kb/inputs.lp)
+        add("foreign_case", _constant(case.regime))
+        add("foreign_case_date", Number(date_int(case.date)))
+        add("foreign_export_from", String(case.from_))
+        add("foreign_destination", String(case.to))
+        for item in case.items:
+            I = String(item.id)
+            add("foreign_item", I)
+            if item.technology is not None:
+                add("item_technology", I, _constant(item.technology))
+            for name, value in (item.technology_specs or {}).items():
+                add("item_spec", I, _constant(name), Number(int(value * 1000)))
+        return
 
     add("case")
     add("case_date", Number(date_int(case.date)))
@@ -74,6 +89,13 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("item_kind", I, _constant(kind))
         if item.eccn is not None:
             add("item_eccn", I, String(item.eccn))
+            cat = eccn_category(item.eccn)
+            if cat is not None:
+                add("item_eccn_category", I, Number(cat))
+        if item.hts is not None:
+            code = hts6(item.hts)
+            if code is not None:
+                add("item_hts6", I, String(code))
         add("item_quantity", I, Number(item.quantity))
         if item.tpp is not None:
             add("item_tpp", I, Number(int(item.tpp)))
@@ -100,6 +122,10 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("item_fdp_product_scope", I)
         if item.incorporated_into_non_ear99:
             add("item_incorporated_into_non_ear99", I)
+        if item.dram_bandwidth_gbps is not None:
+            add("item_dram_bandwidth", I, Number(item.dram_bandwidth_gbps))
+        if item.commercially_available_in_us:
+            add("item_commercially_available_us", I)
 
     for party in case.parties:
         P = String(party.id)
@@ -125,6 +151,12 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("party_employer", P, String(party.employer))
         if party.permanent_regular_employee:
             add("party_permanent_regular_employee", P)
+        if party.d5_majority_owned is True:
+            add("party_d5_majority_owned", P)
+        if party.d5_majority_owned is False:
+            add("party_d5_not_majority_owned", P)
+        _party_identity_facts(party, P, String, Number, _constant, add)
+    _screening_facts(case, String, Number, _constant, add)
 
     usage, knowledge = case.usage_this_year, case.knowledge
     for key in type(usage).model_fields:  # the fields in order, as model_dump() gives them (without its cost)
@@ -133,5 +165,67 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
         add("usage", _constant(key), Number(high), Number(low))
     for key in type(knowledge).model_fields:
         value = getattr(knowledge, key)
-        if value is not None:
+        if value is True:  # a yes/no fact the exporter knows (G7 red-flag indicators)
+            add("knows", _constant(key), String("yes"))
+        elif value is not None and value is not False:
             add("knows", _constant(key), String(value))
+    certs = case.h200_certifications
+    for key in type(certs).model_fields:
+        if getattr(certs, key):
+            add("h200_certification", _constant(key))
+
+
+def _party_identity_facts(party: Any, P: Any, String: Callable[[str], Any], Number: Callable[[int], Any],
+                          constant: Callable[[str], Any], add: Callable[..., None]) -> None:
+    """Name, aliases, address, owners and stated Entity List status (kb/parties/entity_list.lp).
+
+    Percentages reach clingo in hundredths (the loader allows at most 2 decimals), so 50 % is 5000."""
+    if party.name is not None:
+        add("party_name", P, String(party.name))
+    for alias in party.aliases:
+        add("party_alias", P, String(alias))
+    if party.address is not None:
+        a = party.address
+        add("party_address", P, String(a.street), String(a.city), String(a.postal_code), String(a.country))
+    for owner in party.owned_by:
+        pct = Number(int(owner.percent * 100))
+        if owner.party is not None:
+            add("party_owned_by_party", P, String(owner.party), pct)
+        else:
+            add("party_owned_by_name", P, String(owner.name or ""), pct)
+    status = party.entity_list
+    if status is None:
+        return
+    if not status.listed:
+        add("party_el_stated_not_listed", P)
+        return
+    add("party_el_stated_listed", P)
+    add("party_el_stated_scope", P, constant(status.scope or "all_items"))
+    if status.entry is not None:
+        add("party_el_stated_entry", P, String(status.entry))
+    if status.review_policy is not None:
+        add("party_el_stated_policy", P, constant(status.review_policy))
+    for n in status.footnotes:
+        add("party_el_stated_footnote", P, Number(n))
+
+
+def _screening_facts(case: Case, String: Callable[[str], Any], Number: Callable[[int], Any],
+                     constant: Callable[[str], Any], add: Callable[..., None]) -> None:
+    """Screening hits as facts: the hit, and the entry's attributes as the user's list gives them."""
+    if case.screening is None:
+        return
+    from .parties import requirement_scope, review_policies  # late: parties imports the model only
+
+    add("screened")
+    entries: dict[str, Any] = {}
+    for hit in case.screening:
+        add("screening_hit", String(hit.party_id), String(hit.entry_id), constant(hit.matched_on), constant(hit.kind))
+        entries.setdefault(hit.entry_id, hit)
+    for entry_id, hit in entries.items():
+        E = String(entry_id)
+        add("screening_entry", E, String(hit.entry_name), String(hit.source), String(hit.federal_register_notice))
+        scope = requirement_scope(hit.license_requirement)
+        if scope is not None:
+            add("screening_entry_scope", E, constant(scope))
+        for policy in review_policies(hit.license_policy):
+            add("screening_entry_policy", E, constant(policy))

@@ -13,6 +13,7 @@ import datetime as dt
 import difflib
 import functools
 import json
+import os
 import re
 import stat
 from decimal import Decimal
@@ -24,9 +25,10 @@ from pydantic import ValidationError
 if TYPE_CHECKING:
     import yaml
 
-from ..errors import CaseError, FieldProblem
+from ..errors import CaseError, ExportKBError, FieldProblem
 from .expect import check_expect_shape
 from .exact import INT32_MAX, MAX_ITEMS, TPP_BOUND
+from .eccn import eccn_problem, hts6
 from .model import CASE_KEY_RE, Case, Item, Party
 from .vocabulary import Vocabulary
 
@@ -46,6 +48,29 @@ _INT_RE = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 MAX_DEPTH = 64
 MAX_NODES = 200_000
 MAX_JSON_DIGITS = 4300  # Python's own int-from-text limit (sys.get_int_max_str_digits())
+
+
+def check_regular_file(path: Path, what: str, limit: int, fix: str) -> int:
+    """Refuse, before opening it, anything but an existing regular file of at most *limit* bytes.
+
+    Why: a path read from input (a proof's ``case_source``, a screening list) may name ``/dev/zero`` (reading never
+    ends: MemoryError), a FIFO (opening blocks until a writer comes), a directory or a huge file.
+    ``os.stat`` opens none of them. Returns the size. Raises ExportKBError (exit 2) naming *what*.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ExportKBError(f"{path}: {what}: no such file (fix: {fix})") from None
+    except OSError as exc:
+        raise ExportKBError(f"{path}: {what}: cannot be read ({exc.strerror}) (fix: {fix})") from None
+    if not stat.S_ISREG(st.st_mode):
+        sort = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a file")
+        raise ExportKBError(f"{path}: {what} is not a regular file ({sort}) (fix: {fix})")
+    if st.st_size > limit:
+        raise ExportKBError(f"{path}: {what} is {st.st_size:,} bytes; it may be at most {limit:,} (fix: {fix})")
+    return st.st_size
 
 
 def read_document(path: str | Path) -> tuple[Any, dict[str, int]]:
@@ -193,6 +218,9 @@ def _bounded_loader_class() -> type:
     class BoundedLoader(yaml.SafeLoader):
         depth = 0
         source = "<string>"
+        #: the error class of the yaml module this loader was built from (a later ``import yaml`` may
+        #: be another module object: pytest's in-process runs restore sys.modules)
+        YAMLError = yaml.YAMLError
 
         def compose_node(self, parent, index):  # type: ignore[override]
             self.depth += 1
@@ -216,14 +244,13 @@ def _yaml_loader(text: str, name: str):
 
 
 def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[str, int]]:
-    import yaml  # here, not at the top: JSON/JSONL/CSV batches never pay for importing it
-
+    # PyYAML is imported by the loader class, not at the top: JSON/JSONL/CSV batches never pay for it
     loader = _yaml_loader(text, name)
     try:
         nodes = []
         while loader.check_node():
             nodes.append(loader.get_node())
-    except yaml.YAMLError as exc:
+    except loader.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
@@ -270,10 +297,11 @@ class _YamlWalk:
 
 
 def _convert(node: yaml.Node, path: str, lines: dict[str, int], name: str, walk: _YamlWalk) -> Any:
-    import yaml  # already loaded by parse_yaml: a dictionary lookup
-
+    # Node kinds by their ``id`` ("mapping", "sequence", "scalar"), not isinstance: under pytest's
+    # in-process runs (pytester) the yaml module may be re-imported, and a node built by one import is
+    # not an instance of the other's classes.
     lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+    if node.id == "mapping":
         out: dict[str, Any] = {}
         for knode, vnode in node.value:
             key = walk.convert(knode, path, {})  # a key's line is not its mapping's line
@@ -285,7 +313,7 @@ def _convert(node: yaml.Node, path: str, lines: dict[str, int], name: str, walk:
                                               line=knode.start_mark.line + 1)])
             out[key] = walk.convert(vnode, sub)
         return out
-    if isinstance(node, yaml.SequenceNode):
+    if node.id == "sequence":
         return [walk.convert(v, f"{path}[{i}]") for i, v in enumerate(node.value)]
     value = node.value
     if node.style is not None:  # quoted: always a string
@@ -574,6 +602,8 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
         bad("to", case.to, f"an {case.transaction} leaves the country it starts in, but from and to are both {case.to}",
             "use transaction: transfer_in_country (a change of end user or end use within one country) or service (e.g. IaaS provided within one country)")
     enum("end_use", case.end_use, "end_use_value", "end use")
+    enum("regime", case.regime, "regime_value", "regime")
+    foreign = case.regime != "us_ear"
 
     seen: dict[str, int] = {}
     total_tpp = 0
@@ -589,11 +619,33 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
         if CASE_KEY_RE.match(item.id):
             bad(f"{base}.id", item.id, _RESERVED_WHY, "rename it, e.g. 'line-1' or 'item1'")
         enum(f"{base}.kind", item.kind, "item_kind_value", "item kind")
-        if item.eccn is not None and item.eccn not in kb.eccns:
-            close = difflib.get_close_matches(item.eccn, list(kb.eccns), n=3)
-            bad(f"{base}.eccn", item.eccn, "ECCN not covered by this knowledge base",
-                (f"did you mean {' or '.join(close)}? " if close else "")
-                + "accepted: " + ", ".join(sorted(kb.eccns)) + "; or omit eccn and give kind/tpp/performance_density")
+        if item.eccn is not None:
+            # any well-formed ECCN is accepted (coverage "not_covered" when the KB has no rules for it);
+            # only a string that is not an ECCN is refused, with a hint only where it is a re-spelling
+            why = eccn_problem(item.eccn, kb.eccns)
+            if why is not None:
+                bad(f"{base}.eccn", item.eccn, *why)
+        if item.hts is not None and hts6(item.hts) is None:
+            bad(f"{base}.hts", item.hts, "not an HTS code",
+                "give the Harmonized Tariff Schedule code, at least 6 digits (e.g. 8542.31 or 854231, or 8542.31.0000)")
+        if foreign:
+            # a foreign regime reads its own fields only: the technology and its parameters
+            if item.technology is None:
+                bad(base, item.id, f"an item of a {case.regime} case names its technology",
+                    "give technology: one of " + ", ".join(t for t in kb.values("cn_technology")))
+            else:
+                enum(f"{base}.technology", item.technology, "cn_technology", "technology")
+            for name, value in (item.technology_specs or {}).items():
+                if name not in kb.values("cn_spec"):
+                    bad(f"{base}.technology_specs.{name}", name, "unknown parameter",
+                        "accepted: " + ", ".join(kb.values("cn_spec")))
+                elif value * 1000 != (value * 1000).to_integral_value() or value * 1000 > INT32_MAX:
+                    bad(f"{base}.technology_specs.{name}", str(value), "more than 3 decimals or too large",
+                        "give the value in the parameter's unit with at most 3 decimals")
+            continue
+        if item.technology is not None or item.technology_specs is not None:
+            bad(f"{base}.technology", item.technology, "technology is a field of a foreign-regime case",
+                "add regime: cn_mofcom to ask China's catalogue, or remove technology (the EAR reads eccn/specs)")
         if item.eccn is None and item.kind is None and item.tpp is None and item.training_operations is None:
             bad(base, item.id, "the item has no ECCN and no specs to classify it",
                 "give eccn, or kind with tpp/performance_density, or training_operations for model weights")
@@ -653,6 +705,7 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
         if party.employer is not None and (party.employer not in party_ids or party.employer == party.id):
             bad(f"parties[{i}].employer", party.employer, "names no other party of this case",
                 "give the id of the party that employs this individual (add it to parties, e.g. with role: exporter)")
+        _check_party_identity(f"parties[{i}]", party, party_ids, bad, country, enum)
     if case.transaction in ("deemed_export", "deemed_reexport"):
         # 15 CFR 734.13(b), 734.14(b): a deemed export releases technology or source code; the KB's
         # commodities (3A090, 4A090, .z) cannot be released, and 742.6(a)(6)(iv) excludes deemed
@@ -664,6 +717,18 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
                     "this item is not model weights, and 15 CFR 742.6(a)(6)(iv) excludes deemed exports and reexports "
                     "from the 3A090/4A090 licence requirements",
                     "use transaction: export (a shipment of the commodity), or list only 4E091 model weights")
+    if case.screening is not None:
+        from .parties import HIT_KINDS, MATCHED_ON
+
+        for i, hit in enumerate(case.screening):
+            base = f"screening[{i}]"
+            if hit.party_id not in party_ids:
+                bad(f"{base}.party_id", hit.party_id, "names no party of this case",
+                    "give the id of a party: " + (", ".join(party_ids) or "(the case has no parties)"))
+            if hit.matched_on not in MATCHED_ON:
+                bad(f"{base}.matched_on", hit.matched_on, "unknown value", "use one of: " + ", ".join(MATCHED_ON))
+            if hit.kind not in HIT_KINDS:
+                bad(f"{base}.kind", hit.kind, "unknown hit kind", "use one of: " + ", ".join(HIT_KINDS))
     country("knowledge.iaas_training_4e091_for_hq", case.knowledge.iaas_training_4e091_for_hq)
     if case.reform:
         from .reform_names import reform_name_problem
@@ -689,6 +754,47 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
                 f"with this shipment ({total_tpp:,} TPP) exceeds {TPP_BOUND:,} (10^15), the largest TPP total the knowledge base computes exactly",
                 "check the value, or split the case")
     return problems
+
+
+def _check_party_identity(base: str, party: Any, party_ids: list[str], bad: Any, country: Any, enum: Any) -> None:
+    """What a schema cannot say about a party's address, owners and stated Entity List status.
+
+    Why here: shares are summed against the Affiliates rule's 50 % (in hundredths, exactly), so a
+    share must be 0-100 with at most 2 decimals and the shares of one party cannot exceed 100 %;
+    an owner names another party of the case or a name, never both, never the party itself."""
+    if party.address is not None:
+        country(f"{base}.address.country", party.address.country)
+    total = Decimal(0)
+    for j, owner in enumerate(party.owned_by):
+        ob = f"{base}.owned_by[{j}]"
+        if (owner.party is None) == (owner.name is None):
+            bad(ob, owner.party or owner.name or "", "an owner needs exactly one of party or name",
+                "give party: ID (another party of this case) or name: TEXT (an owner outside the case)")
+        if owner.party is not None and (owner.party not in party_ids or owner.party == party.id):
+            bad(f"{ob}.party", owner.party, "names no other party of this case",
+                "give the id of another party" + (": " + ", ".join(x for x in party_ids if x != party.id)
+                                                  if len(party_ids) > 1 else ", or use name: for an owner outside the case"))
+        pct = owner.percent
+        if pct < 0 or pct > 100:
+            bad(f"{ob}.percent", str(pct), "a share must be between 0 and 100", "give the percentage owned, e.g. 50 or 33.33")
+        elif pct * 100 != (pct * 100).to_integral_value():
+            bad(f"{ob}.percent", str(pct), "more than 2 decimal places", "give the share with at most 2 decimals, e.g. 33.33")
+        else:
+            total += pct
+    if total > 100:
+        bad(f"{base}.owned_by", f"{total}%", f"the shares add up to {total}%, more than 100%",
+            "check the percentages: together the owners hold at most 100% of the party")
+    status = party.entity_list
+    if status is not None:
+        eb = f"{base}.entity_list"
+        enum(f"{eb}.scope", status.scope, "el_scope_value", "Entity List scope")
+        enum(f"{eb}.review_policy", status.review_policy, "review_policy_value", "licence review policy")
+        if not status.listed and (status.entry or status.scope or status.review_policy or status.footnotes):
+            bad(eb, "listed: false", "entry, scope, review_policy and footnotes describe a listing, but listed is false",
+                "remove them, or write listed: true")
+        for k, n in enumerate(status.footnotes):
+            if n not in (1, 2, 3, 4, 5):
+                bad(f"{eb}.footnotes[{k}]", n, "not an Entity List footnote number", "use 1 to 5 (1, 4 and 5 extend the FDP rules)")
 
 
 def mantissa_exponent(value: Decimal) -> tuple[int, int]:

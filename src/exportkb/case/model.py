@@ -98,6 +98,53 @@ class Item(_Strict):
     foreign_produced: Flag = Field(False, description="Produced outside the United States.")
     fdp_product_scope: Flag = Field(False, description="A direct product of U.S.-origin technology/software, or of a plant or major component of one (734.9 product scope).")
     incorporated_into_non_ear99: Flag = Field(False, description="Will be incorporated into a part, component, computer or equipment not designated EAR99.")
+    technology: Optional[str] = Field(None, description="Foreign regime only (regime: cn_mofcom): the technology, as named by the KB's catalogue (e.g. lfp_cathode_preparation).")
+    technology_specs: Optional[dict[str, Number]] = Field(None, description="Foreign regime only: the technology's parameters by name (compaction_density g/cc, compaction_pressure MPa, discharge_capacity mAh/g, first_coulombic_efficiency %, tap_density g/cc), at most 3 decimals.")
+    hts: Optional[str] = Field(None, description="Harmonized Tariff Schedule code (at least 6 digits, e.g. 8542.31); the HTS-6 code selects the part 746 supplements (Russia/Belarus) the item is listed in.")
+    dram_bandwidth_gbps: Optional[Count] = Field(None, ge=0, le=2_147_483_647, description="Total DRAM bandwidth per unit, GB/s (a whole number; the H200 rule, 91 FR 1684).")
+    commercially_available_in_us: Optional[Flag] = Field(None, description="Commercially available in the United States on 15 January 2026 (the H200 rule, 91 FR 1684).")
+
+
+class Address(_Strict):
+    """A party's address, as written on the order (Entity List address-only entries, 15 CFR 744.16(f))."""
+
+    street: str = Field("", description="Street line(s), including unit, floor and building.")
+    city: str = Field("", description="City (for Hong Kong: Hong Kong).")
+    postal_code: str = Field("", description="Postal code, if any.")
+    country: str = Field(description="ISO 3166-1 alpha-2 country of the address.")
+
+
+class Owner(_Strict):
+    """One owner of a party and its share (the Affiliates rule, 90 FR 47201: >= 50 % owned by listed parties)."""
+
+    party: Optional[str] = Field(None, description="Id of another party of this case that owns this party.")
+    name: Optional[str] = Field(None, description="Name of an owner that is not a party of the case.")
+    percent: Number = Field(description="Share owned, 0-100, at most 2 decimals.")
+
+
+class EntityListStatus(_Strict):
+    """The party's Entity List status as stated by a user who screened elsewhere."""
+
+    listed: Flag = Field(description="true: the party is on the Entity List; false: it is not.")
+    entry: Optional[str] = Field(None, description="Entry id (of the user's list or a sample entry of kb/parties/entity_list.lp).")
+    scope: Optional[str] = Field(None, description="all_items (the default for listed: true) | partial (the entry covers only some items).")
+    review_policy: Optional[str] = Field(None, description="presumption_of_denial | presumption_of_approval | case_by_case | policy_of_denial")
+    footnotes: list[int] = Field(default_factory=list, description="Entity List footnotes of the entry (1, 4, 5 extend the FDP rules, 734.9(e)).")
+
+
+class ScreeningHit(_Strict):
+    """One screening hit recorded with the case (the fields of exportkb.case.parties.ListHit)."""
+
+    party_id: str = Field(min_length=1, description="Id of the party that was screened.")
+    entry_id: str = Field(min_length=1, description="Id of the list entry hit.")
+    source: str = Field("Entity List (EL) - Bureau of Industry and Security", description="The list the entry comes from.")
+    entry_name: str = Field("", description="The entry's name (or address, for an address-only entry).")
+    matched_on: str = Field(description="name | alias | address")
+    kind: str = Field(description="match | potential | address_only | same_building_other_unit")
+    score: Number = Field(Decimal(1), ge=0, le=1, description="The screener's score, 0-1.")
+    federal_register_notice: str = Field("", description="The entry's Federal Register notice(s).")
+    license_requirement: str = Field("", description="The entry's licence-requirement column, as written.")
+    license_policy: str = Field("", description="The entry's licence-review-policy column, as written.")
 
 
 class Party(_Strict):
@@ -116,6 +163,12 @@ class Party(_Strict):
     same_veu_as: Optional[str] = Field(None, description="Id of another party of this case that is the same Data Center VEU (this party is another authorized location of it; 15 CFR 748.15(d)(2)).")
     employer: Optional[str] = Field(None, description="Deemed exports: id of another party of this case that employs this individual (15 CFR 742.6(a)(13)).")
     permanent_regular_employee: Flag = Field(False, description="Deemed exports: a 'permanent and regular employee' of its employer as 15 CFR 734.20(d)(2) defines it.")
+    d5_majority_owned: Optional[Flag] = Field(None, description="Majority-owned by an entity headquartered in Macau or D:5 (15 CFR 744.23(d)(2)); absent: not stated.")
+    name: Optional[str] = Field(None, description="The party's name as written on the order (screened against the Entity List).")
+    aliases: list[str] = Field(default_factory=list, description="Other names the party uses.")
+    address: Optional[Address] = Field(None, description="The party's address (address-only Entity List entries, 744.16(f)).")
+    owned_by: list[Owner] = Field(default_factory=list, description="Owners and their shares (the Affiliates rule, 90 FR 47201).")
+    entity_list: Optional[EntityListStatus] = Field(None, description="Stated Entity List status, for users who screen elsewhere.")
 
 
 class Usage(_Strict):
@@ -130,10 +183,25 @@ class Usage(_Strict):
     veu_us_tpp: Count = Field(0, ge=0, description="Universal VEU: TPP installed in the United States.")
 
 
+class H200Certifications(_Strict):
+    """The exporter's certifications under the 15 January 2026 H200 rule (91 FR 1684); absent = not given."""
+
+    us_supply: Flag = Field(False, description="There is sufficient supply of the product in the United States.")
+    no_foundry_diversion: Flag = Field(False, description="Production for export to China will not divert global foundry capacity from U.S. end users.")
+    recipient_security: Flag = Field(False, description="The recipient has demonstrated sufficient security procedures (KYC / remote-access controls).")
+    us_third_party_testing: Flag = Field(False, description="The item undergoes independent third-party testing in the United States.")
+    us_volume_limit: Flag = Field(False, description="Shipments to China stay within the volume limit relative to U.S. customers (reported as 50%; UNVERIFIED).")
+
+
 class Knowledge(_Strict):
     """What the exporter knows: facts that raise red flags."""
 
     iaas_training_4e091_for_hq: Optional[str] = Field(None, description="An IaaS/computing customer headquartered (or whose ultimate parent is headquartered) in this country is being helped to train a 4E091-level model.")
+    # G7 joint guidance on Russia diversion (24 Sept 2024), red-flag indicators (seeds lane)
+    routing_changed_last_minute: Optional[Flag] = Field(None, description="The customer changed the routing or the ship-to at the last minute (G7 joint guidance red flag).")
+    asked_to_remove_destination_references: Optional[Flag] = Field(None, description="The customer asked to remove references to the destination (e.g. Russia) from the documents (G7 joint guidance red flag).")
+    new_importer_at_sanctioned_address: Optional[Flag] = Field(None, description="The consignee is a new importer of Common High Priority List items at the address of a sanctioned party (G7 joint guidance red flag).")
+    transshipment_via_third_country: Optional[Flag] = Field(None, description="The items are routed through a third country known for diversion to Russia or Belarus (G7 joint guidance red flag).")
 
 
 class Case(_Strict):
@@ -152,7 +220,10 @@ class Case(_Strict):
     parties: list[Party] = Field(default_factory=list)
     usage_this_year: Usage = Field(default_factory=Usage)
     knowledge: Knowledge = Field(default_factory=Knowledge)
+    h200_certifications: H200Certifications = Field(default_factory=H200Certifications, description="Certifications under the H200 rule (91 FR 1684).")
     reform: Optional[list[str]] = Field(None, description="Named reforms applied to this case (what-if).")
+    regime: str = Field("us_ear", description="The law the case asks about: us_ear (the EAR, default) or cn_mofcom (China's Catalogue of Technologies Prohibited and Restricted from Export). Determinations of different regimes are never mixed.")
+    screening: Optional[list[ScreeningHit]] = Field(None, description="Screening hits for this case's parties (absent: not screened; [] : screened, no hit). A caller may also pass hits to exportkb.solve.laws.ready(..., hits=...).")
     expect: Optional[dict[str, Any]] = Field(None, description="Expected determinations (regression suites); see docs/case-format.md.")
 
     # Where the case came from, for messages and explanations (not part of the file).

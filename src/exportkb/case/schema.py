@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .eccn import ECCN_RE
 from .model import CASE_FORMAT_VERSION, Case
 from .vocabulary import Vocabulary
 
@@ -34,8 +35,11 @@ def case_schema(kb: Vocabulary) -> dict[str, Any]:
     enum(top, "ultimate_destination", countries)
     enum(top, "transaction", kb.values("transaction_kind"))
     enum(top, "end_use", kb.values("end_use_value"))
+    enum(top, "regime", kb.values("regime_value"))
     item = defs["Item"]["properties"]
-    enum(item, "eccn", sorted(kb.eccns))
+    if "eccn" in item:  # any well-formed ECCN (exportkb.case.eccn); the KB's own ones are listed as examples
+        item["eccn"]["anyOf"] = [{"type": "string", "pattern": "^(EAR99|" + ECCN_RE.pattern.removesuffix("\\Z") + ")$",
+                                  "examples": sorted(kb.eccns)}, {"type": "null"}]
     enum(item, "kind", kb.values("item_kind_value"))
     party = defs["Party"]["properties"]
     for k in ("country", "headquarters", "ultimate_parent_headquarters"):
@@ -43,4 +47,13 @@ def case_schema(kb: Vocabulary) -> dict[str, Any]:
     enum(party, "role", kb.values("party_role_value"))
     enum(party, "veu", kb.values("veu_value"))
     enum(defs["Knowledge"]["properties"], "iaas_training_4e091_for_hq", countries)
+    enum(defs["Address"]["properties"], "country", countries)
+    status = defs["EntityListStatus"]["properties"]
+    enum(status, "scope", kb.values("el_scope_value"))
+    enum(status, "review_policy", kb.values("review_policy_value"))
+    from .parties import HIT_KINDS, MATCHED_ON  # the screening contract's values (exportkb.case.parties)
+
+    hit = defs["ScreeningHit"]["properties"]
+    enum(hit, "matched_on", list(MATCHED_ON))
+    enum(hit, "kind", list(HIT_KINDS))
     return schema

@@ -16,7 +16,7 @@ from ..budget import budgeted, memory_limit_option, time_limit_option
 from ..errors import ExportKBError
 from ..solve.solver import SolveOptions, Solver
 from ..suites.expect import compare
-from .common import CONTEXT, get_kb, load_cases, ready_cases
+from .common import CONTEXT, get_kb, list_option, load_cases, ready_cases
 
 
 #: Subcommands defined in their own modules of exportkb.cli, imported only when named (or listed by --help):
@@ -33,6 +33,7 @@ _LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("whatif", "compare"),
     "query": ("whatif", "query"),
     "test": ("test", "test"),
+    "screen": ("screen", "screen"),
 }
 
 
@@ -97,17 +98,18 @@ def main(ctx: click.Context, kb_path: Path | None) -> None:
 @main.command(context_settings=CONTEXT)
 @click.argument("cases", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object per case (a list when several).")
+@list_option()
 @time_limit_option(60.0, help="Seconds of solving allowed per chunk of cases.")
 @memory_limit_option()
 @click.pass_context
 @budgeted("check", whole_command_time=False)
-def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, time_limit: float) -> None:
+def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, list_path: Path | None, time_limit: float) -> None:
     """Determine CASES (files or folders) and compare with their `expect:` blocks.
 
     Exit 1 if any determination differs from what the case expects.
     """
     kb = get_kb(ctx)
-    readied = ready_cases(kb, cases)
+    readied = ready_cases(kb, cases, list_path)
     loaded = [r.case for r in readied]
     failed = False
     out = []

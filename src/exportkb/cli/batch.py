@@ -32,10 +32,21 @@ from ..errors import ExportKBError
 @time_limit_option(300.0, help="Seconds of solving allowed per chunk.")
 @memory_limit_option()
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: this machine's processes (--jobs); dask: a Dask cluster (needs exportkb[dask]).")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="With --backend dask: the scheduler to use, e.g. tcp://HOST:8786.")
+@click.option("--local-workers", type=int, default=None,
+              help="With --backend dask: start a LocalCluster of N worker processes (default: the CPU count).")
+@click.option("--partition-bytes", type=int, default=None,
+              help="With --backend dask: bytes of input per partition (default 1 MiB).")
+@click.option("--ship-input", is_flag=True,
+              help="With --backend dask: send each partition's bytes to the workers (they need not see the file).")
 @click.pass_context
 @budgeted("batch", whole_command_time=False)
 def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str, jobs: int, chunk: int | None,
-          proofs: str, errors_path: Path | None, time_limit: float, quiet: bool) -> None:
+          proofs: str, errors_path: Path | None, time_limit: float, quiet: bool, backend: str,
+          scheduler: str | None, local_workers: int | None, partition_bytes: int | None, ship_input: bool) -> None:
     """Determine every case of INPUT: a JSONL file (one case object per line), a CSV file (one
     transaction line per row; columns in docs/batch.md) or a folder of case files.
 
@@ -46,16 +57,34 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
     Examples:
       exportkb batch log.jsonl --out results.jsonl --jobs 2
       exportkb batch erp.csv --format csv --out results.csv
+      exportkb batch log.jsonl --out results.jsonl --backend dask --local-workers 2
+      exportkb batch log.jsonl --out results.jsonl --backend dask --scheduler tcp://HOST:8786
     """
     if chunk is not None and chunk < 1:
         raise ExportKBError("--chunk must be at least 1")
     if fmt == "parquet" and out_path is None:
         raise ExportKBError("--format parquet needs --out FILE")
+    dask_options = [o for o, v in (("--scheduler", scheduler), ("--local-workers", local_workers),
+                                    ("--partition-bytes", partition_bytes), ("--ship-input", ship_input)) if v]
+    if backend == "local" and dask_options:
+        raise ExportKBError(f"{dask_options[0]} needs --backend dask")
+    if backend == "dask" and jobs != 1:
+        raise ExportKBError("--jobs is for --backend local (fix: with --backend dask, use --local-workers N "
+                            "or the workers of --scheduler)")
+    if local_workers is not None and local_workers < 1:
+        raise ExportKBError("--local-workers must be at least 1")
+    if scheduler and local_workers:
+        raise ExportKBError("--scheduler and --local-workers exclude each other (fix: give one)")
     jobs = cap_jobs(jobs)
     kb_path = ctx.find_root().obj.get("kb_path")
 
     # The input is checked (exists, known type, readable, CSV header) before any output is touched.
-    rows = read_rows(input_path)
+    if backend == "dask":
+        from ..batch.cluster import DEFAULT_PARTITION_BYTES, split_input
+
+        rows: Any = split_input(input_path, partition_bytes or DEFAULT_PARTITION_BYTES, ship=ship_input)
+    else:
+        rows = read_rows(input_path)
     if errors_path is None and out_path is not None:
         errors_path = out_path.with_name(out_path.name + ".errors.jsonl")
     if out_path is not None:
@@ -75,9 +104,14 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
     caught: list[int] = []
     outputs = SafeOutputs()
     try:
-        with _signals_interrupt(caught), outputs:
+        with _signals_interrupt(caught), outputs, contextlib.ExitStack() as stack:
+            runner = None
+            if backend == "dask":
+                from ..batch.cluster import DaskBackend, connect
+
+                runner = DaskBackend(stack.enter_context(connect(scheduler, local_workers)))
             summary = _run(outputs, rows, out_path, errors_path, fmt, kb_path, jobs, chunk, time_limit, proofs,
-                           quiet, console)
+                           quiet, console, runner)
             if caught:  # an interrupt that a library swallowed still means the run is incomplete
                 raise Interrupted(caught[0])
             outputs.commit()
@@ -99,6 +133,8 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
         console().print(f"cases: {s['cases']}  license required: {s['license_required']}  errors: {s['errors']}"
                       + (f" (see {errors_path})" if errors_path and s["errors"] else "")
                       + (f"  expect failures: {s['expect_failures']}" if s["expect_failures"] else ""))
+        console().print(f"not covered (determined; ECCN outside the KB): {s['not_covered']}  "
+                        f"licence unknown: {s['license_unknown']}  (errors = invalid rows only)")
         console().print("items by exception: " + (", ".join(f"{k} {v}" for k, v in s["items_by_exception"].items()) or "none")
                       + "; red flags: " + (", ".join(f"{k} {v}" for k, v in s["red_flags"].items()) or "none"))
     sys.exit(1 if summary.expect_failures else 0)
@@ -106,7 +142,7 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
 
 def _run(outputs: SafeOutputs, rows: Any, out_path: Path | None, errors_path: Path | None, fmt: str,
          kb_path: Any, jobs: int, chunk: int | None, time_limit: float, proofs: str, quiet: bool,
-         console: Any) -> Summary:
+         console: Any, runner: Any = None) -> Summary:
     """Lock the outputs, write every result to their temporary files; the caller commits them."""
     out_fh = None
     if out_path is not None:
@@ -148,7 +184,7 @@ def _run(outputs: SafeOutputs, rows: Any, out_path: Path | None, errors_path: Pa
     with progress or contextlib.nullcontext():
         task = progress.add_task("cases", total=None) if progress else None
         summary = run_batch(rows, kb_path=kb_path, jobs=jobs, chunk=chunk, time_limit=time_limit, proofs=proofs,
-                            on_result=on_result,
+                            on_result=on_result, backend=runner,
                             on_progress=(lambda n: progress.advance(task, n)) if progress else None)
     if hasattr(writer, "close"):
         try:

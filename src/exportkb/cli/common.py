@@ -1,6 +1,9 @@
 """What every `exportkb` subcommand module shares: click settings, the KB of this run, loading the named case files."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, Callable
+
 import click
 
 from ..case.loader import iter_case_paths, load_case
@@ -36,15 +39,32 @@ def load_cases(kb: KnowledgeBase, paths: tuple[str, ...]) -> list[Case]:
     return cases
 
 
-def ready_cases(kb: KnowledgeBase, paths: tuple[str, ...]) -> list[ReadyCase]:
+LIST_HELP = ("Screen every party against this list (the Consolidated Screening List as downloaded, CSV or JSON, "
+             "or the KB's own Entity List facts); alerts become facts the determination cites. "
+             "Default: $EXPORTKB_LIST; none: no screening.")
+
+
+def list_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--list FILE`` (or ``$EXPORTKB_LIST``), shared by check and explain."""
+    return click.option("--list", "list_path", envvar="EXPORTKB_LIST", metavar="FILE",
+                        type=click.Path(dir_okay=False, path_type=Path), default=None, help=LIST_HELP)
+
+
+def ready_cases(kb: KnowledgeBase, paths: tuple[str, ...], list_path: Path | None = None) -> list[ReadyCase]:
     """Load every case the one way every command reads a case file (:func:`exportkb.solve.laws.ready`:
-    ``expect.as_of`` applied, the case's ``reform:`` resolved), collecting all errors first."""
+    ``expect.as_of`` applied, the case's ``reform:`` resolved), collecting all errors first. With
+    *list_path*, every party is screened first and its alerts are handed to the KB as hits."""
     cases = load_cases(kb, paths)
     laws = ReformCache(kb) if any(c.reform for c in cases) else None
+    hits = None
+    if list_path is not None:
+        from ..screening.cases import hits_for_cases, screener_for  # the screening extra, only when asked for
+
+        hits = hits_for_cases(screener_for(list_path), cases)
     out, errors = [], []
-    for c in cases:
+    for i, c in enumerate(cases):
         try:
-            out.append(ready(c, kb, laws))
+            out.append(ready(c, kb, laws, hits=None if hits is None else hits[i]))
         except ExportKBError as exc:
             errors.append(str(exc))
     if errors:

@@ -10,6 +10,8 @@ import click
 
 from ..budget import budgeted, memory_limit_option, time_limit_option
 from ..escape import text as esc_text
+from ..case.loader import check_regular_file
+from .common import list_option
 
 if TYPE_CHECKING:
     from ..solve.laws import ReadyCase
@@ -30,12 +32,13 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
               help="Why-not: how deep to follow failed conditions (default 4). Why: how deep to print.")
 @click.option("--negations", type=click.IntRange(min=0), default=0, show_default=True,
               help="Why: explain each `not p` of the proof with p's why-not tree of this depth (0: only say p is absent).")
+@list_option()
 @time_limit_option(help="Seconds the whole explanation may take (solving, proof building, rendering).")
 @memory_limit_option()
 @click.pass_context
 @budgeted("explain")
 def explain(ctx: click.Context, case_file: str, item: str | None, why: str | None, why_not: str | None,
-            all_: bool, fmt: str, depth: int | None, negations: int, deadline) -> None:
+            all_: bool, fmt: str, depth: int | None, negations: int, list_path: Path | None, deadline) -> None:
     """Explain the determinations of CASE: why they hold, or why another one does not.
 
     \b
@@ -54,7 +57,7 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
     from .common import ready_cases
 
     kb = get_kb(ctx)
-    r = ready_cases(kb, (case_file,))[0]
+    r = ready_cases(kb, (case_file,), list_path)[0]
     case = r.case
     check_goal_ids(r, item, why or why_not)
     session = Explainer(r.kb, deadline=deadline).case(case)
@@ -141,32 +144,6 @@ def _mentions_item(goal: str, item: str) -> bool:
 MAX_PROOF_BYTES = 64 * 1024 * 1024
 
 
-def check_regular_file(path: Path, what: str, limit: int, fix: str) -> int:
-    """Refuse, before opening it, anything but an existing regular file of at most *limit* bytes.
-
-    Why: a path read from input (a proof's ``case_source``) may name ``/dev/zero`` (reading never
-    ends: MemoryError), a FIFO (opening blocks until a writer comes), a directory or a huge file.
-    ``os.stat`` opens none of them. Returns the size. Raises ExportKBError (exit 2) naming *what*.
-    """
-    import os
-    import stat
-
-    from ..errors import ExportKBError
-
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise ExportKBError(f"{path}: {what}: no such file (fix: {fix})") from None
-    except OSError as exc:
-        raise ExportKBError(f"{path}: {what}: cannot be read ({exc.strerror}) (fix: {fix})") from None
-    if not stat.S_ISREG(st.st_mode):
-        sort = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
-                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
-                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a file")
-        raise ExportKBError(f"{path}: {what} is not a regular file ({sort}) (fix: {fix})")
-    if st.st_size > limit:
-        raise ExportKBError(f"{path}: {what} is {st.st_size:,} bytes; it may be at most {limit:,} (fix: {fix})")
-    return st.st_size
 
 
 @click.command(context_settings=CONTEXT)

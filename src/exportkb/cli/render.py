@@ -10,9 +10,18 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from ..solve.determination import Determination
+from ..solve.determination import Determination, ItemDetermination
 from ..escape import rich as esc
 from ..suites.expect import Mismatch
+
+
+def review_policy_text(item: ItemDetermination) -> str:
+    """The item's licence review policy in words, with its citation ("-" when none applies)."""
+    if item.review_policy is None:
+        return "-"
+    words = "not stated" if item.review_policy == "not_stated" else item.review_policy.replace("_", " ")
+    cite = item.license_review_policy_cite
+    return f"{words} ({cite})" if cite else words
 
 
 def determination_table(det: Determination) -> Table:
@@ -20,10 +29,12 @@ def determination_table(det: Determination) -> Table:
     if det.source:
         title += f"  [dim]({esc(det.source)})[/dim]"
     table = Table(title=title, title_justify="left", show_lines=False)
-    for col in ("item", "ECCN", "license", "requirements", "exceptions", "presumption of denial", "obligations"):
+    for col in ("item", "ECCN", "license", "requirements", "exceptions", "review policy", "obligations"):
         table.add_column(col, overflow="fold")
     for item in det.items.values():
-        if item.license_required:
+        if item.license_required is None:
+            lic = "[bold yellow]unknown[/] (resolve before export)"
+        elif item.license_required:
             lic = "[bold red]required[/]" + ("" if item.license_required_enforced else " [yellow](not enforced)[/]")
         else:
             lic = "[green]not required[/]"
@@ -33,7 +44,7 @@ def determination_table(det: Determination) -> Table:
                       esc(", ".join(item.exceptions_available
                                     + [f"{c.exception} (conditional: {c.condition})" for c in item.exceptions_conditional])
                           or "-"),
-                      "yes" if item.presumption_of_denial else "no", "\n".join(esc(o) for o in item.obligations) or "-")
+                      esc(review_policy_text(item)), "\n".join(esc(o) for o in item.obligations) or "-")
     return table
 
 
@@ -45,7 +56,9 @@ def print_determination(console: Console, det: Determination, mismatches: list[M
     if not det.in_scope:
         console.print(f"[bold]{esc(det.case)}[/]: out of scope on {det.date.isoformat()} — "
                       f"{esc(', '.join(det.out_of_scope))}")
-        return
+        if all(it.license_required is False for it in det.items.values()):
+            return
+        # rules outside the AI Diffusion rule's dates (the Entity List, 744.11) still apply: show them
     console.print(determination_table(det))
     if any(not r.enforced for it in det.items.values() for r in it.requirements):
         console.print("[yellow]*[/] legally in force, but BIS announced on 2025-05-13 it would not enforce it (GAO B-337935)")
@@ -57,9 +70,14 @@ def print_determination(console: Console, det: Determination, mismatches: list[M
     for key, per_item in det.figures.items():
         if isinstance(per_item, dict):
             console.print(f"figures ({esc(key)}): " + ", ".join(_figure(k, v) for k, v in per_item.items()))
+    for it in det.items.values():
+        if it.review_policy is not None:
+            console.print(f"licence review policy ({esc(it.id)}): {esc(review_policy_text(it))}")
     for note in det.notes:
         console.print(f"note: {esc(note)}")
     for it in det.items.values():
+        if it.coverage_note:
+            console.print(f"[yellow]coverage[/]: item {esc(it.id)}: {esc(it.coverage_note)}")
         if it.classification_mismatch:
             console.print(f"[yellow]classification check[/]: item {esc(it.id)}: {esc(it.classification_mismatch)}")
     if mismatches:

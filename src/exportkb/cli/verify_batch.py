@@ -53,7 +53,7 @@ def verify_batch(ctx: click.Context, results: Path, input_path: Path, lines: tup
     from ..errors import ExportKBError
     from ..explain.expand import expand
     from ..explain.record import RecordingProgram
-    from .explain import check_regular_file
+    from ..case.loader import check_regular_file
     from ..explain.verify import Checker, row_answer_problems
     from ..solve.laws import ReformCache, ready_from_data
     from ..solve.solver import Solver

@@ -22,7 +22,7 @@ from ..escape import rich as esc
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _RANGE = re.compile(r"^(-?\d+):(-?\d+)(?::(\d+))?$")
-_TABLE_COLS = ("item", "eccn", "outcome", "exceptions_available", "requirements", "red_flags")
+_TABLE_COLS = ("item", "eccn", "outcome", "license_review_policy", "exceptions_available", "requirements", "red_flags")
 
 
 def parse_vary(spec: str) -> tuple[str, Any]:

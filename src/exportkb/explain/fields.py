@@ -14,7 +14,8 @@ import clingo
 
 from ..case.model import Case
 
-# predicate -> (collection, field). collection: "" (top level), "items", "parties", "usage", "knowledge".
+# predicate -> (collection, field). collection: "" (top level), "items", "parties", "usage", "knowledge",
+# "h200" (h200_certifications.<name>).
 INPUT_FIELDS: dict[str, tuple[str, str]] = {
     "case": ("", "case"),
     "case_date": ("", "date"),
@@ -40,6 +41,15 @@ INPUT_FIELDS: dict[str, tuple[str, str]] = {
     "item_foreign_produced": ("items", "foreign_produced"),
     "item_fdp_product_scope": ("items", "fdp_product_scope"),
     "item_incorporated_into_non_ear99": ("items", "incorporated_into_non_ear99"),
+    "item_eccn_category": ("items", "eccn"),  # the category is the ECCN's first character (case.eccn)
+    "item_hts6": ("items", "hts"),
+    "item_technology": ("items", "technology"),
+    "item_spec": ("items", "technology_specs"),
+    "foreign_item": ("items", "id"),
+    "foreign_case_date": ("", "date"),
+    "foreign_export_from": ("", "from"),
+    "foreign_destination": ("", "to"),
+    "foreign_case": ("", "regime"),
     "party": ("parties", "id"),
     "party_role": ("parties", "role"),
     "party_country": ("parties", "country"),
@@ -53,9 +63,32 @@ INPUT_FIELDS: dict[str, tuple[str, str]] = {
     "party_same_veu": ("parties", "same_veu_as"),
     "party_employer": ("parties", "employer"),
     "party_permanent_regular_employee": ("parties", "permanent_regular_employee"),
+    "item_dram_bandwidth": ("items", "dram_bandwidth_gbps"),
+    "item_commercially_available_us": ("items", "commercially_available_in_us"),
+    "party_d5_majority_owned": ("parties", "d5_majority_owned"),
+    "party_d5_not_majority_owned": ("parties", "d5_majority_owned"),
+    "h200_certification": ("h200", ""),
+    "party_name": ("parties", "name"),
+    "party_alias": ("parties", "aliases"),
+    "party_address": ("parties", "address"),
+    "party_owned_by_party": ("parties", "owned_by"),
+    "party_owned_by_name": ("parties", "owned_by"),
+    "party_el_stated_listed": ("parties", "entity_list.listed"),
+    "party_el_stated_not_listed": ("parties", "entity_list.listed"),
+    "party_el_stated_entry": ("parties", "entity_list.entry"),
+    "party_el_stated_scope": ("parties", "entity_list.scope"),
+    "party_el_stated_policy": ("parties", "entity_list.review_policy"),
+    "party_el_stated_footnote": ("parties", "entity_list.footnotes"),
+    "screened": ("", "screening"),
+    "screening_hit": ("", "screening"),
+    "screening_entry": ("", "screening"),
+    "screening_entry_scope": ("", "screening"),
+    "screening_entry_policy": ("", "screening"),
     "usage": ("usage", ""),
     "knows": ("knowledge", ""),
 }
+#: the case-file mapping of each nested collection (its keys are the first argument of the fact)
+NESTED_BASES = {"usage": "usage_this_year", "knowledge": "knowledge", "h200": "h200_certifications"}
 # A field left out of the file takes its value from another field (model.py defaults).
 FALLBACKS = {"headquarters": ("country",), "ultimate_parent_headquarters": ("headquarters", "country")}
 
@@ -92,8 +125,8 @@ def field_path(case: Case, name: str, args: list[clingo.Symbol | None]) -> str |
     coll, fld = where
     if coll == "":
         return fld
-    if coll in ("usage", "knowledge"):
-        base = "usage_this_year" if coll == "usage" else "knowledge"
+    if coll in ("usage", "knowledge", "h200"):
+        base = NESTED_BASES[coll]
         return f"{base}.{_ident(args[0])}" if args and args[0] is not None else f"{base}.*"
     ids = [it.id for it in case.items] if coll == "items" else [p.id for p in case.parties]
     k = "*"

@@ -27,6 +27,8 @@ from typing import Any, Iterator
 
 import networkx as nx
 
+from .render import render
+
 PROOF_FORMAT = 1
 SCHEMA_PATH = Path(__file__).with_name("proof.schema.json")
 NODE_KINDS = ("derived", "case_fact", "kb_fact", "absent", "not_derived", "attempt", "negation_fails",
@@ -135,7 +137,6 @@ class Proof:
                    graph=g, root=data["root"], case_source=data.get("case_source", ""), depth=data.get("depth"))
 
     def render(self, fmt: str = "text", depth: int | None = None) -> str:
-        from .render import render
         return render(self, fmt, depth)
 
 

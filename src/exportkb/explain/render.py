@@ -13,12 +13,32 @@ a link into Markdown or mermaid.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable, Iterator, Protocol
 
 from .. import escape
 
-if TYPE_CHECKING:  # a type only: proof.py imports this module for Proof.render, so no run-time import back
-    from .proof import Proof
+
+class Proof(Protocol):
+    """What a renderer reads of a proof (:class:`exportkb.explain.proof.Proof` has it).
+
+    Why a protocol and not an import: ``Proof.render`` calls this module, so the dependency points one
+    way only (proof -> render); the renderers need nothing of the proof but these members."""
+
+    kind: str
+    goal: str
+    case_id: str
+    case_date: str
+    kb_version: str
+    root: str
+    depth: int | None
+
+    def node(self, nid: str) -> dict[str, Any]: ...
+
+    def children(self, nid: str) -> list[str]: ...
+
+    def walk(self) -> Iterator[str]: ...
+
+    def to_json(self) -> dict[str, Any]: ...
 
 # Connectives, by node kind and truth. {s} = the node's statement, {v} = its value.
 PHRASES = {

@@ -49,7 +49,7 @@ import networkx as nx
 from ..case.facts import case_facts
 from ..kb import KnowledgeBase, Rule
 from ..case.model import Case
-from .fields import FALLBACKS, INPUT_FIELDS
+from .fields import FALLBACKS, INPUT_FIELDS, NESTED_BASES
 from .proof import Proof
 
 LEAF_REASONS = {"not_stated", "not_in_kb", "no_rule", "depth", "cycle", "no_match"}
@@ -225,8 +225,8 @@ def expected_field(case: Case, atom_text: str, file: str) -> dict | None:
     coll, fld = where
     if coll == "":
         path = fld
-    elif coll in ("usage", "knowledge"):
-        base = "usage_this_year" if coll == "usage" else "knowledge"
+    elif coll in NESTED_BASES:
+        base = NESTED_BASES[coll]
         path = f"{base}.{_ident(first)}" if first is not None else f"{base}.*"
     else:
         ids = [it.id for it in case.items] if coll == "items" else [p.id for p in case.parties]
@@ -867,7 +867,7 @@ verify = verify_proof
 # ------------------------------------------------------------- batch rows
 #: The answers of a batch row (``Determination.to_json``) that a determination proof backs, by predicate.
 ANSWER_PREDICATES = ("license_required", "license_requirement", "exception_available", "exception_conditional",
-                     "presumption_of_denial",
+                     "presumption_of_denial", "license_review_policy",
                      "obligation", "red_flag", "case_obligation", "out_of_scope")
 
 
@@ -903,6 +903,10 @@ def answers_of_row(row: dict) -> set[tuple]:
                    for c in it.get("exceptions_conditional", []))
         if it["presumption_of_denial"] is True:
             out.add(("presumption_of_denial", item))
+        # the item's policy: the final rows of license_review_policies (not_stated included; JSON null)
+        out.update(("license_review_policy", item, p["policy"]) for p in it["license_review_policies"] if p["final"])
+        if it["license_review_policy"] is not None:  # the top-level field must be backed too (not only the list)
+            out.add(("license_review_policy", item, it["license_review_policy"]))
         out.update(("obligation", item, o) for o in it["obligations"])
     out.update(("red_flag", str(rf).upper()) for rf in row["red_flags"])
     out.update(("case_obligation", o) for o in row["obligations"])
@@ -919,6 +923,8 @@ def describe_answer(answer: tuple) -> str:
         return f"items.{args[0]}.requirements includes {args[1]!r}"
     if name == "exception_conditional":
         return f"items.{args[0]}.exceptions_conditional includes {args[1]!r} (condition {args[2]!r})"
+    if name == "license_review_policy":
+        return f"items.{args[0]}.license_review_policy is {args[1]!r}"
     if name in ("exception_available", "obligation"):
         field = "exceptions_available" if name == "exception_available" else "obligations"
         return f"items.{args[0]}.{field} includes {args[1]!r}"

@@ -199,7 +199,10 @@ class KnowledgeBase:
         wanted = {"country": 2, "eccn": 3, "transaction_kind": 1, "end_use_value": 1,
                   "party_role_value": 1, "veu_value": 1, "item_kind_value": 1,
                   "exception": 3, "requirement": 3, "country_group": 1, "knowledge_key": 2,
-                  "red_flag_def": 3, "obligation_def": 3, "milestone": 2, "united_states_part": 1}
+                  "red_flag_def": 3, "obligation_def": 3, "milestone": 2, "review_source": 2,
+                  "el_scope_value": 1, "review_policy_value": 1,
+                  "regime_value": 1, "cn_technology": 3, "cn_spec": 2,
+                  "united_states_part": 1}
         out: dict[str, list[tuple]] = {k: [] for k in wanted}
         for name, arity in wanted.items():
             for sa in ctl.symbolic_atoms.by_signature(name, arity):
@@ -232,6 +235,11 @@ class KnowledgeBase:
     @cached_property
     def requirement_info(self) -> dict[str, tuple[str, str]]:
         return {r: (label, cite) for r, label, cite in self.facts("requirement")}
+
+    @cached_property
+    def review_sources(self) -> dict[str, str]:
+        """Review-policy paragraph id -> its citation (``review_source/2``, kb/requirements/review_policy.lp)."""
+        return {src: cite for src, cite in self.facts("review_source")}
 
     @cached_property
     def _head_arguments(self) -> dict[str, list[set[str] | None]]:

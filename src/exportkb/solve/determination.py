@@ -24,6 +24,25 @@ class Requirement:
         return {"id": self.id, "label": self.label, "cite": self.cite, "enforced": self.enforced}
 
 
+#: The review policies the JSON reports by name; ``not_stated`` (the paragraph states none) is null.
+REVIEW_POLICIES = ("presumption_of_denial", "presumption_of_approval", "case_by_case", "policy_of_denial")
+
+
+@dataclass
+class ReviewPolicy:
+    """One paragraph's review policy for one requirement of an item (``review_policy/5``)."""
+
+    requirement: str
+    policy: str
+    source: str
+    cite: str
+    final: bool = False  # the item's policy (``license_review_policy/3``) is this one's
+
+    def to_json(self) -> dict[str, Any]:
+        return {"requirement": self.requirement, "policy": self.policy, "source": self.source,
+                "cite": self.cite, "final": self.final}
+
+
 @dataclass
 class ConditionalException:
     """An exception that may be used only once *condition* (a fact the case leaves open) is confirmed."""
@@ -39,7 +58,7 @@ class ConditionalException:
 class ItemDetermination:
     id: str
     eccn: str | None = None
-    license_required: bool = False
+    license_required: bool | None = False  # None: not determined (e.g. an unresolved potential Entity List match)
     requirements: list[Requirement] = field(default_factory=list)
     exceptions_available: list[str] = field(default_factory=list)
     # Exceptions whose every stated condition holds but one rests on a fact the case does not give
@@ -48,10 +67,29 @@ class ItemDetermination:
     presumption_of_denial: bool = False
     obligations: list[str] = field(default_factory=list)
     classification_mismatch: str | None = None
+    #: The item's review policy as the KB concluded it (``license_review_policy/3``), including
+    #: ``not_stated``; None when no paragraph gives one (no licence, or facts missing).
+    review_policy: str | None = None
+    review_policies: list[ReviewPolicy] = field(default_factory=list)
+    entity_list_review_policy: list[dict[str, str]] = field(default_factory=list)  # [{"policy", "entry"}], 744.11(a)
+    license_undetermined: list[str] = field(default_factory=list)  # why license_required is None
+    coverage: str = "covered"  # "not_covered": the ECCN is outside the KB's ECCN-specific rules (kb/coverage.lp)
+    coverage_note: str | None = None  # the sentence that says so, for people reading the JSON
 
     @property
     def license_required_enforced(self) -> bool:
         return any(r.enforced for r in self.requirements)
+
+    @property
+    def license_review_policy(self) -> str | None:
+        """One of :data:`REVIEW_POLICIES`, or None (no policy, or the paragraph states none)."""
+        return self.review_policy if self.review_policy in REVIEW_POLICIES else None
+
+    @property
+    def license_review_policy_cite(self) -> str | None:
+        """The citations of the paragraphs giving the item's policy ("; "-joined), None without one."""
+        cites = sorted({p.cite for p in self.review_policies if p.final})
+        return "; ".join(cites) if cites else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,8 +100,15 @@ class ItemDetermination:
             "exceptions_available": list(self.exceptions_available),
             "exceptions_conditional": [c.to_json() for c in self.exceptions_conditional],
             "presumption_of_denial": self.presumption_of_denial,
+            "license_review_policy": self.license_review_policy,
+            "license_review_policy_cite": self.license_review_policy_cite,
+            "license_review_policies": [p.to_json() for p in self.review_policies],
             "obligations": list(self.obligations),
             "classification_mismatch": self.classification_mismatch,
+            "entity_list_review_policy": [dict(p) for p in self.entity_list_review_policy],
+            "license_undetermined": list(self.license_undetermined),
+            "coverage": self.coverage,
+            "coverage_note": self.coverage_note,
         }
 
 
@@ -81,6 +126,7 @@ class Determination:
     notes: list[str] = field(default_factory=list)
     kb_version: str = ""
     source: str = ""
+    regime: str = "us_ear"  # the law asked about; determinations of different regimes are never mixed
     atoms: list[str] = field(default_factory=list)  # the raw shown atoms, for debugging and engines' comparison
 
     def to_json(self) -> dict[str, Any]:
@@ -98,6 +144,7 @@ class Determination:
             "dates": dict(self.dates),
             "figures": dict(self.figures),
             "notes": list(self.notes),
+            "regime": self.regime,
         }
 
 

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from ..case.loader import case_from_data, line_of, load_case, redated
 from ..case.model import Case
+from ..case.parties import ListHit, with_hits
 from ..errors import CaseError, FieldProblem
 from ..kb.knowledge import KnowledgeBase
 from ..kb.reforms import ReformError, apply_reforms
@@ -61,12 +62,20 @@ class ReadyCase:
     reforms: tuple[str, ...] = ()
 
 
-def ready(case: Case, kb: KnowledgeBase, laws: ReformCache | None = None, reforms: Sequence[str] = ()) -> ReadyCase:
+def ready(case: Case, kb: KnowledgeBase, laws: ReformCache | None = None, reforms: Sequence[str] = (),
+          hits: Sequence[ListHit] | None = None) -> ReadyCase:
     """*case* (already validated) made ready to solve: re-dated, and its law resolved.
+
+    *hits*: the screening hits of the case's parties (:class:`exportkb.case.parties.ListHit`, e.g.
+    from ``exportkb screen``); given (even empty), the case counts as screened and each hit becomes
+    ``screening_hit/5`` with its entry's attributes (kb/parties/entity_list.lp). A hit naming no
+    party of the case is a :class:`CaseError` at ``screening[i].party_id``.
 
     *laws* is a :class:`ReformCache` shared by the cases of one run (applying a
     reform re-parses the KB; a run applies each combination once). A reform name that is not a
     reform of the configured folder is a :class:`CaseError` at ``reform[i]``."""
+    if hits is not None:
+        case = _screened(case, hits)
     names = tuple(reforms) + tuple(n for n in (case.reform or ()) if n not in reforms)
     law = kb
     if names:
@@ -81,9 +90,33 @@ def ready(case: Case, kb: KnowledgeBase, laws: ReformCache | None = None, reform
 
 
 def load_ready(path: str | Path, kb: KnowledgeBase, laws: ReformCache | None = None,
-               reforms: Sequence[str] = ()) -> ReadyCase:
+               reforms: Sequence[str] = (), hits: Sequence[ListHit] | None = None) -> ReadyCase:
     """Read, validate and make ready one case file: what every command does with a case file."""
-    return ready(load_case(path, kb), kb, laws, reforms)
+    return ready(load_case(path, kb), kb, laws, reforms, hits)
+
+
+def _screened(case: Case, hits: Sequence[ListHit]) -> Case:
+    """*case* with *hits* added, checked like the ``screening:`` field of a file (party ids, kinds)."""
+    from ..case.parties import HIT_KINDS, MATCHED_ON
+
+    party_ids = {p.id for p in case.parties}
+    base = len(case.screening or [])
+    problems = []
+    for i, h in enumerate(hits):
+        path = f"screening[{base + i}]"
+        if h.party_id not in party_ids:
+            problems.append(FieldProblem(case.source or "<data>", f"{path}.party_id", "names no party of this case",
+                                         "give the id of a party: " + (", ".join(sorted(party_ids)) or "(none)"),
+                                         value=h.party_id, has_value=True))
+        if h.kind not in HIT_KINDS:
+            problems.append(FieldProblem(case.source or "<data>", f"{path}.kind", "unknown hit kind",
+                                         "use one of: " + ", ".join(HIT_KINDS), value=h.kind, has_value=True))
+        if h.matched_on not in MATCHED_ON:
+            problems.append(FieldProblem(case.source or "<data>", f"{path}.matched_on", "unknown value",
+                                         "use one of: " + ", ".join(MATCHED_ON), value=h.matched_on, has_value=True))
+    if problems:
+        raise CaseError(problems)
+    return with_hits(case, hits)
 
 
 def ready_from_data(data: Any, kb: KnowledgeBase, source: str = "<data>", lines: dict[str, int] | None = None,

@@ -22,7 +22,7 @@ from ..errors import SolveError
 from ..kb.knowledge import KnowledgeBase, python_value
 from . import fastclingo
 from .atoms import parse_flat, parse_nested, split_atoms
-from .determination import ConditionalException, Determination, ItemDetermination, Requirement, iso
+from .determination import ConditionalException, Determination, ItemDetermination, Requirement, ReviewPolicy, iso
 
 DEFAULT_CHUNK = 500
 
@@ -198,10 +198,12 @@ class Solver:
         kb = self.kb
         items = {it.id: ItemDetermination(id=it.id) for it in case.items}
         det = Determination(case=case.case, date=case.date, in_scope=True, items=items,
-                            kb_version=kb.version, source=case.source)
+                            kb_version=kb.version, source=case.source, regime=case.regime)
         not_enforced: set[tuple[str, str]] = set()
         case_key_text = str(clingo.String(case.case)) if self.options.atoms else ""
         reqs: dict[str, list[str]] = {}
+        rp_rows: list[tuple[str, str, str, str]] = []
+        req_cites: dict[tuple[str, str], str] = {}
         key_text: str | None = None
         texts: list[str] = []
         keep_atoms = self.options.atoms
@@ -241,18 +243,53 @@ class Solver:
                 det.notes.append(str(a[1]))
             elif name == "presumption_of_denial":
                 items[a[1]].presumption_of_denial = True
+            elif name == "license_review_policy":
+                items[a[1]].review_policy = str(a[2])
+            elif name == "review_policy":
+                rp_rows.append((a[1], str(a[2]), str(a[3]), str(a[4])))
+            elif name == "requirement_cite":
+                req_cites[(a[1], str(a[2]))] = str(a[3])
             elif name == "red_flag":
                 det.red_flags.append(str(a[1]).upper())
             elif name == "case_obligation":
                 det.obligations.append(str(a[1]))
+            elif name == "license_undetermined":
+                items[a[1]].license_undetermined.append(str(a[2]))
+            elif name == "entity_list_review_policy":
+                items[a[1]].entity_list_review_policy.append({"policy": str(a[2]), "entry": str(a[3])})
             elif name == "out_of_scope":
                 det.in_scope = False
                 det.out_of_scope.append(str(a[1]))
+            elif name == "not_covered":
+                items[a[1]].coverage = "not_covered"
+                items[a[1]].coverage_note = (
+                    f"outside this knowledge base's coverage: ECCN {a[2]}; the rules encoded here for specific ECCNs "
+                    "do not apply to it (the rules for every item subject to the EAR, such as part 746, were applied)")
+            elif name == "foreign_license_required":  # kb/foreign/: only in a case of that regime
+                items[a[1]].license_required = True
+            elif name == "foreign_requirement":
+                reqs.setdefault(a[1], []).append(f"{a[2]}:{a[3]}")
+            elif name == "foreign_license_unknown":
+                items[a[1]].license_undetermined.append(f"{a[2]}_entries_not_encoded")
+            elif name == "coverage_unknown":  # kb/coverage.lp: no encoded rule reaches it, never "no licence"
+                items[a[1]].license_undetermined.append("eccn_not_covered")
         for item_id, rs in reqs.items():
             for r in sorted(rs):
                 label, cite = kb.requirement_info.get(r, (r, ""))
+                if r.startswith("cn_mofcom:"):  # kb/foreign/cn_mofcom.lp: the catalogue entry that restricts it
+                    label, cite = (f"MOFCOM export licence: restricted technology, Catalogue entry {r.partition(':')[2]}",
+                                   "MOFCOM/MOST Catalogue of Technologies Prohibited and Restricted from Export (15 July 2025)")
+                cite = req_cites.get((item_id, r), cite)
                 items[item_id].requirements.append(Requirement(r, label, cite, (item_id, r) not in not_enforced))
+        for item_id, r, policy, src in sorted(set(rp_rows)):
+            it = items[item_id]
+            it.review_policies.append(ReviewPolicy(r, policy, src, kb.review_sources.get(src, src),
+                                                   final=policy == it.review_policy))
         for it in items.values():
+            if it.license_undetermined and not it.license_required:
+                it.license_required = None  # held, never a silent "no licence" (kb/parties/entity_list.lp)
+            it.license_undetermined.sort()
+            it.entity_list_review_policy.sort(key=lambda p: (p["entry"], p["policy"]))
             it.exceptions_available.sort()
             it.exceptions_conditional.sort(key=lambda c: (c.exception, c.condition))
             it.obligations.sort()

@@ -69,9 +69,18 @@ def compare(expect: dict[str, Any] | None, det: Determination) -> list[Mismatch]
                 if k == "classification_mismatch":  # true: the declared ECCN and the specs disagree
                     if (item[k] is not None) != v:
                         out.append(Mismatch(p, v, item[k]))
-                elif k in ("eccn", "license_required", "license_required_enforced", "presumption_of_denial"):
+                elif k == "license_required" and v == "unknown":  # null: not determined
+                    if item[k] is not None:
+                        out.append(Mismatch(p, v, item[k]))
+                elif k in ("eccn", "license_required", "license_required_enforced", "presumption_of_denial",
+                           "license_review_policy_cite"):
                     if item[k] != v:
                         out.append(Mismatch(p, v, item[k]))
+                elif k == "license_review_policy":  # not_stated / none: JSON null, told apart by the KB's policy
+                    have = det.items[key].review_policy if key in det.items else None
+                    have = "none" if have is None else have
+                    if have != v:
+                        out.append(Mismatch(p, v, have))
                 elif k.startswith("requirements"):
                     cmp_set(p, k, v, [r["id"] for r in item["requirements"]])
                 elif k == "exceptions_conditional":  # the exceptions only a fact the case leaves open can make usable

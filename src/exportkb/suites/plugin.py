@@ -111,10 +111,10 @@ class CaseFile(pytest.File):
         if case.expect:
             yield CaseItem.from_parent(self, name=case.case, case=case)
 
-    def repr_failure(self, excinfo, style=None):
+    def repr_failure(self, excinfo):  # a Collector's hook takes no style (only Items' do)
         if isinstance(excinfo.value, CaseFileError):
             return f"exportkb: bad case file\n{excinfo.value}"
-        return super().repr_failure(excinfo, style)
+        return super().repr_failure(excinfo)
 
 
 class CaseMismatch(Exception):

@@ -291,6 +291,9 @@ def _goals(kb: KnowledgeBase, o: Outcome, m: Mismatch) -> list[clingo.Symbol]:
         return [F("obligation", [item, F(x)]) for x in _differing(field_, want, it.obligations)]
     if field_ == "eccn":
         return [F("classified", [item, S(e)]) for e in (want, it.eccn) if isinstance(e, str)]
+    if field_ in ("license_review_policy", "license_review_policy_cite"):
+        return [F("license_review_policy", [item, F(p)]) for p in {want if field_ == "license_review_policy" else None,
+                                                                      it.review_policy} if p not in (None, "none")]
     return []
 
 

@@ -1,0 +1,417 @@
+"""Screening parties against a list: blocking by a token index, an aligned scorer that explains
+itself token by token, and address matching; matches map one-to-one onto ``ListHit``.
+
+Why this shape (shared/reference/screening.md §A2, §A6): whole-string fuzzy scorers either alert
+on every decoy (WRatio) or miss romanisation and order variants (logic-v2). Blocking with exact,
+romanised, phonetic and joined-syllable keys finds the candidates in well under a millisecond;
+the aligner then scores at most :data:`CANDIDATES` names, weighting each token by how rare it is
+in the list (so "Beijing ... Technology Co., Ltd." counts little and the distinctive word a lot).
+
+The score is *defined* as the sum of the explanation's ``points``: every aligned pair earns
+``similarity × (weight of both tokens) / (total weight)``; unmatched tokens earn 0 and say so.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from .address import ParsedAddress, compare_addresses, parse_address
+from ..case.parties import ListHit
+from .extras import need
+from .lists import ListEntry, ScreeningList
+from .normalize import NormName, Token, normalise
+
+#: Default alert threshold (tuned on the benchmark's development seed, benchmarks/screening.py)
+DEFAULT_THRESHOLD = 0.80
+#: A score at or above this (after normalisation the same tokens) is a "match", below it an alert is "potential"
+CONFIRMED = 0.97
+#: Names scored per party after blocking
+CANDIDATES = 24
+#: Weight of a legal-form token (legal forms are a weak signal: "Co., Ltd." says little)
+LEGAL_WEIGHT = 0.35
+#: Similarities by operation
+SIM_FOLD = 0.95
+SIM_ALT = 0.95
+SIM_JOIN = 0.95
+SIM_LEGAL_OTHER = 0.5
+SIM_ABBREV = 0.8
+
+
+@dataclass(frozen=True)
+class ListMatch:
+    """One match of a party against a list entry; the first ten fields are ``exportkb.case.parties.ListHit``'s."""
+
+    party_id: str
+    entry_id: str
+    source: str
+    entry_name: str
+    matched_on: str  # "name" | "alias" | "address"
+    kind: str  # "match" | "potential" | "address_only" | "same_building_other_unit"
+    score: float
+    federal_register_notice: str
+    license_requirement: str
+    license_policy: str
+    matched_text: str = ""
+    explanation: tuple[dict[str, object], ...] = ()
+
+    def as_list_hit(self) -> ListHit:
+        """This match as the case layer receives it (:class:`exportkb.case.parties.ListHit`)."""
+        return ListHit(party_id=self.party_id, entry_id=self.entry_id, source=self.source,
+                               entry_name=self.entry_name, matched_on=self.matched_on, kind=self.kind,
+                               score=self.score, federal_register_notice=self.federal_register_notice,
+                               license_requirement=self.license_requirement, license_policy=self.license_policy)
+
+    def to_json(self) -> dict[str, object]:
+        """The match as the issue's JSON (``list_id``, ``source``, ``name``, ``score``, ``matched_on``, ...)."""
+        return {"list_id": self.entry_id, "source": self.source, "name": self.entry_name, "score": self.score,
+                "matched_on": self.matched_on, "kind": self.kind, "matched_text": self.matched_text,
+                "explanation": list(self.explanation), "federal_register_notice": self.federal_register_notice,
+                "license_requirement": self.license_requirement, "license_policy": self.license_policy}
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    """A party's result: alert if any match reaches the threshold; matches best first."""
+
+    party: str
+    alert: bool
+    matches: tuple[ListMatch, ...]
+    list_version: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"party": self.party, "alert": self.alert, "matches": [m.to_json() for m in self.matches],
+                "list_version": self.list_version}
+
+
+@dataclass(frozen=True)
+class Name:
+    """An indexed name: which entry, whether it is the entry's name or an alias, and its tokens."""
+
+    entry: int
+    matched_on: str
+    text: str
+    norm: NormName
+
+
+@dataclass
+class Screener:
+    """A list's index and scorer. Build once per list file (:meth:`build`), screen many parties."""
+
+    slist: ScreeningList
+    threshold: float = DEFAULT_THRESHOLD
+    names: list[Name] = field(default_factory=list)
+    postings: dict[str, list[int]] = field(default_factory=dict)
+    df: dict[str, int] = field(default_factory=dict)
+    addresses: list[tuple[int, ParsedAddress]] = field(default_factory=list)
+    address_postings: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, slist: ScreeningList, threshold: float = DEFAULT_THRESHOLD) -> "Screener":
+        """Normalise every name and alias, index their keys and every listed address."""
+        need("rapidfuzz")
+        s = cls(slist, threshold)
+        for i, e in enumerate(slist.entries):
+            if not e.address_only:
+                for on, text in [("name", e.name), *(("alias", a) for a in e.aliases)]:
+                    norm = normalise(text)
+                    if norm.core:
+                        s.names.append(Name(i, on, text, norm))
+            for a in e.addresses:
+                if e.address_only or a.street:
+                    pa = parse_address(a.text())
+                    if pa.building:
+                        s.addresses.append((i, pa))
+        for n, name in enumerate(s.names):
+            for k in set(_keys(name.norm.core)):
+                s.postings.setdefault(k, []).append(n)
+        for k, v in s.postings.items():
+            s.df[k] = len(v)
+        for n, (_, pa) in enumerate(s.addresses):
+            for k in set(pa.building):
+                s.address_postings.setdefault(k, []).append(n)
+        return s
+
+    # ------------------------------------------------------------------ weights
+    def weight(self, text: str) -> float:
+        """IDF of a token in the list's names: rare tokens (the distinctive word) weigh more."""
+        n = len(self.names) or 1
+        return 1.0 + math.log((n + 1) / (self.df.get("t:" + text, 0) + 0.5))
+
+    # ------------------------------------------------------------------ blocking
+    def candidates(self, norm: NormName) -> list[int]:
+        """The names worth scoring: by the summed rarity of the keys they share with the query."""
+        n = len(self.names) or 1
+        cap = max(200, n // 20)
+        acc: dict[int, float] = {}
+        keys = sorted(set(_keys(norm.core, query=True)))
+        usable = [k for k in keys if 0 < self.df.get(k, 0) <= cap]
+        if not usable:  # only generic words: take the rarest of them anyway
+            usable = sorted((k for k in keys if self.df.get(k, 0)), key=lambda k: self.df[k])[:2]
+        for k in usable:
+            w = math.log((n + 1) / (self.df[k] + 0.5))
+            for i in self.postings[k][: 4 * cap]:
+                acc[i] = acc.get(i, 0.0) + w
+        return sorted(acc, key=lambda i: (-acc[i], i))[:CANDIDATES]
+
+    # ------------------------------------------------------------------ screening
+    def screen(self, party_id: str, name: str = "", address: str = "", country: str = "",
+               aliases: Iterable[str] = ()) -> ScreenResult:
+        """Screen one party by its name (and aliases) and its address; matches best first."""
+        best: dict[tuple[int, str], ListMatch] = {}
+        for qname in [name, *aliases]:
+            if not qname or not qname.strip():
+                continue
+            q = normalise(qname)
+            if not q.core:
+                continue
+            for n in self.candidates(q):
+                nm = self.names[n]
+                score, expl = self.align(q, nm.norm)
+                if score < self.threshold:
+                    continue
+                e = self.slist.entries[nm.entry]
+                m = _match(party_id, e, nm.matched_on, "match" if score >= CONFIRMED else "potential", score,
+                           nm.text, expl)
+                key = (nm.entry, "name")
+                if key not in best or _rank(m) < _rank(best[key]):
+                    best[key] = m
+        if address and address.strip():
+            for i, m in self.screen_address(party_id, address):
+                key = (i, "address")
+                if key not in best or _rank(m) < _rank(best[key]):
+                    best[key] = m
+        matches = tuple(sorted(best.values(), key=_rank))
+        return ScreenResult(party=party_id, alert=any(m.score >= self.threshold and m.kind != "same_building_other_unit" for m in matches), matches=matches,
+                            list_version=self.slist.sha256)
+
+    def screen_address(self, party_id: str, address: str) -> list[tuple[int, ListMatch]]:
+        """Address hits: the listed address itself (at the threshold or above), or the same building
+        with another unit (reported with its score, which stays below the threshold)."""
+        pa = parse_address(address)
+        if not pa.building:
+            return []
+        counts: dict[int, int] = {}
+        for t in set(pa.building):
+            for n in self.address_postings.get(t, ())[:5000]:
+                counts[n] = counts.get(n, 0) + 1
+        need_n = max(1, min(3, len(set(pa.building)) // 2))
+        out = []
+        for n in sorted(c for c, k in counts.items() if k >= need_n):
+            i, listed = self.addresses[n]
+            score, other_unit, expl = compare_addresses(pa, listed)
+            e = self.slist.entries[i]
+            if other_unit:
+                kind = "same_building_other_unit"
+            elif score >= self.threshold:
+                kind = "address_only" if e.address_only else "potential"
+            else:
+                continue
+            out.append((i, _match(party_id, e, "address", kind, score, listed.text, tuple(expl))))
+        return out
+
+    def align(self, q: NormName, c: NormName) -> tuple[float, tuple[dict[str, object], ...]]:
+        """Align the query's tokens with a listed name's and explain each pair; score = Σ points."""
+        fuzz_dist = need("rapidfuzz").distance.OSA
+        qt, ct = list(q.tokens), list(c.tokens)
+        qcore = [i for i, t in enumerate(qt) if not t.legal]
+        ccore = [j for j, t in enumerate(ct) if not t.legal]
+        pairs: list[tuple[float, float, tuple[int, ...], tuple[int, ...], str, str]] = []
+        for i in qcore:
+            for j in ccore:
+                sim, op, how = _similar(qt[i], ct[j], fuzz_dist)
+                if sim > 0:
+                    pairs.append((sim, self.weight(ct[j].text), (i,), (j,), op, how))
+        # joined syllables: "A Ke Su" = "Akesu", and the other way round
+        for a, b, A, B, flip in ((qt, ct, qcore, ccore, False), (ct, qt, ccore, qcore, True)):
+            for j in B:
+                target = b[j].text
+                for start in range(len(A)):
+                    run = _join_run(a, A, start, target)
+                    if run:
+                        w = self.weight(target) if not flip else sum(self.weight(a[k].text) for k in run) / len(run)
+                        how = f"syllables {' + '.join(a[k].text for k in run)} = {target}"
+                        qi, cj = ((j,), tuple(run)) if flip else (tuple(run), (j,))
+                        pairs.append((SIM_JOIN, w, qi, cj, "joined", how))
+        pairs.sort(key=lambda p: (-p[0], -p[1], p[2], p[3]))
+        used_q: set[int] = set()
+        used_c: set[int] = set()
+        chosen = []
+        for p in pairs:
+            if used_q.isdisjoint(p[2]) and used_c.isdisjoint(p[3]):
+                chosen.append(p)
+                used_q.update(p[2])
+                used_c.update(p[3])
+        # weights: an aligned query token takes the listed token's weight (a typo is not a rare word)
+        wq = {i: self.weight(qt[i].text) for i in qcore}
+        wc = {j: self.weight(ct[j].text) for j in ccore}
+        for sim, w, qi, cj, op, how in chosen:
+            share = sum(wc[j] for j in cj)
+            for i in qi:
+                wq[i] = share / len(qi)
+        # legal forms: compared as a set, weak; omitted on one side counts half
+        ql = [t.text for t in qt if t.legal]
+        cl = [t.text for t in ct if t.legal]
+        legal_items: list[tuple[float, float, str, str, str, str]] = []  # (sim, weight, op, q, c, how)
+        if ql and cl:
+            same = sorted(set(ql) & set(cl))
+            for x in same:
+                legal_items.append((1.0, 2 * LEGAL_WEIGHT, "legal_form", x, x, "same legal form (fingerprints)"))
+            rest_q = [x for x in ql if x not in same]
+            rest_c = [x for x in cl if x not in same]
+            for x, y in zip(rest_q, rest_c):
+                legal_items.append((SIM_LEGAL_OTHER, 2 * LEGAL_WEIGHT, "legal_form_other", x, y, "another legal form"))
+            for x in rest_q[len(rest_c):]:
+                legal_items.append((0.0, LEGAL_WEIGHT, "extra", x, "", "legal form not in the listed name"))
+            for y in rest_c[len(rest_q):]:
+                legal_items.append((0.0, LEGAL_WEIGHT, "missing", "", y, "legal form not in the query"))
+        else:
+            for x in ql:
+                legal_items.append((0.0, LEGAL_WEIGHT / 2, "legal_form_omitted", x, "", "legal form only in the query"))
+            for y in cl:
+                legal_items.append((0.0, LEGAL_WEIGHT / 2, "legal_form_omitted", "", y, "legal form only in the listed name"))
+        total = sum(wq.values()) + sum(wc.values()) + sum(it[1] for it in legal_items)
+        expl: list[dict[str, object]] = []
+        raws: list[float] = []
+        for step in q.steps:
+            expl.append({"op": "normalised", "query": q.original, "list": "", "how": step})
+            raws.append(0.0)
+        for step in c.steps:
+            expl.append({"op": "normalised", "query": "", "list": c.original, "how": step})
+            raws.append(0.0)
+        for sim, w, qi, cj, op, how in sorted(chosen, key=lambda p: (p[2], p[3])):
+            expl.append({"op": op, "query": " ".join(qt[i].text for i in qi), "list": " ".join(ct[j].text for j in cj),
+                         "how": how})
+            raws.append(sim * (sum(wq[i] for i in qi) + sum(wc[j] for j in cj)) / total)
+        for i in qcore:
+            if i not in used_q:
+                expl.append({"op": "extra", "query": qt[i].text, "list": "",
+                             "how": f"not in the listed name (weight {wq[i]:.2f} of {total:.2f})"})
+                raws.append(0.0)
+        for j in ccore:
+            if j not in used_c:
+                expl.append({"op": "missing", "query": "", "list": ct[j].text,
+                             "how": f"listed word not in the query (weight {wc[j]:.2f} of {total:.2f})"})
+                raws.append(0.0)
+        for sim, w, op, x, y, how in legal_items:
+            expl.append({"op": op, "query": x, "list": y, "how": how})
+            raws.append(sim * w / total)
+        for item, pts in zip(expl, apportion(raws)):
+            item["points"] = pts
+        score = round(sum(float(e["points"]) for e in expl), 6)  # type: ignore[arg-type]
+        return score, tuple(expl)
+
+
+def apportion(raws: list[float], places: int = 6) -> list[float]:
+    """Round each part to ``places`` decimals so that the parts still add up to the rounded total
+    (largest remainder): an exact match is 1.0, not 0.999999 or 1.000001."""
+    unit = 10 ** places
+    scaled = [r * unit for r in raws]
+    floors = [math.floor(x) for x in scaled]
+    short = round(sum(scaled)) - sum(floors)
+    order = sorted(range(len(raws)), key=lambda i: (-(scaled[i] - floors[i]), i))
+    for i in order[: max(0, short)]:
+        floors[i] += 1
+    return [f / unit for f in floors]
+
+
+def _similar(a: Token, b: Token, osa: object) -> tuple[float, str, str]:
+    """How alike two tokens are, and by which operation."""
+    if a.text == b.text:
+        return 1.0, "literal", "same word"
+    for form, how in a.alts:
+        if form == b.text:
+            return SIM_ALT, "romanisation", how
+    for form, how in b.alts:
+        if form == a.text:
+            return SIM_ALT, "romanisation", how
+    for fa, ha in a.alts:
+        for fb, hb in b.alts:
+            if fa == fb:
+                return SIM_ALT, "romanisation", f"{ha}; {hb}"
+    if len(a.text) >= 3 and a.fold == b.fold:
+        return SIM_FOLD, "cyrillic_romanisation", f"same Cyrillic spelling ({a.text} ≈ {b.text}; iuliia schemes)"
+    la, lb = len(a.text), len(b.text)
+    longest = max(la, lb)
+    short, long_ = (a.text, b.text) if la < lb else (b.text, a.text)
+    if len(short) >= 4 and long_.startswith(short) and not short.isdigit():
+        return SIM_ABBREV, "abbreviation", f"{short} abbreviates {long_}"
+    if min(la, lb) < 4 or abs(la - lb) > 2 or a.text.isdigit() or b.text.isdigit():
+        return 0.0, "", ""
+    budget = 1 if longest < 8 else 2
+    d = osa.distance(a.text, b.text, score_cutoff=budget)  # type: ignore[attr-defined]
+    if d <= budget:
+        return 1.0 - d / longest, "edit", f"edit distance {d} (Damerau/OSA)"
+    d2 = osa.distance(a.fold, b.fold, score_cutoff=budget)  # type: ignore[attr-defined]
+    if d2 <= budget and a.fold != a.text:
+        return SIM_FOLD * (1.0 - d2 / longest), "cyrillic_romanisation", f"Cyrillic spelling within {d2} edit(s)"
+    return 0.0, "", ""
+
+
+def _join_run(a: list[Token], idx: list[int], start: int, target: str) -> list[int] | None:
+    """Consecutive core tokens idx[start:...] (2-5 of them) whose texts (or readings) concatenate to ``target``."""
+    def go(pos: int, rest: str, depth: int) -> list[int] | None:
+        if not rest:
+            return [] if depth >= 2 else None
+        if pos >= len(idx) or depth >= 5:
+            return None
+        tok = a[idx[pos]]
+        for form in (tok.text, *(f for f, _ in tok.alts)):
+            if rest.startswith(form):
+                tail = go(pos + 1, rest[len(form):], depth + 1)
+                if tail is not None:
+                    return [idx[pos], *tail]
+        return None
+    first = a[idx[start]]
+    if not any(target.startswith(f) and len(f) < len(target) for f in (first.text, *(f for f, _ in first.alts))):
+        return None
+    return go(start, target, 0)
+
+
+def _keys(tokens: Iterable[Token], query: bool = False) -> Iterator[str]:
+    """Blocking keys of a name's core tokens: the word, its readings, its Cyrillic fold, its
+    metaphone, its first four letters, and joins of 2-3 neighbouring words (split syllables)."""
+    jellyfish = need("jellyfish")
+    toks = list(tokens)
+    for t in toks:
+        yield "t:" + t.text
+        for f, _ in t.alts:
+            yield "t:" + f
+        if t.fold != t.text:
+            yield "f:" + t.fold
+        else:
+            yield "f:" + t.text
+        if len(t.text) >= 4 and not t.text.isdigit():
+            yield "m:" + jellyfish.metaphone(t.text)
+            yield "p:" + t.text[:4]
+            yield "s:" + t.text[-4:]
+    for n in (2, 3):
+        for i in range(len(toks) - n + 1):
+            joined = "".join(t.text for t in toks[i:i + n])
+            yield "t:" + joined
+            if query:
+                yield "f:" + joined
+    if query:  # split romanised syllables ("Hua-hsin"): their pinyin readings joined
+        for a, b in zip(toks, toks[1:]):
+            for fa in (a.text, *(f for f, _ in a.alts)):
+                for fb in (b.text, *(f for f, _ in b.alts)):
+                    yield "t:" + fa + fb
+
+
+def _match(party_id: str, e: ListEntry, on: str, kind: str, score: float, text: str,
+           expl: tuple[dict[str, object], ...]) -> ListMatch:
+    return ListMatch(party_id=party_id, entry_id=e.entry_id, source=e.source, entry_name=e.name, matched_on=on,
+                     kind=kind, score=score, federal_register_notice=e.federal_register_notice,
+                     license_requirement=e.license_requirement, license_policy=e.license_policy,
+                     matched_text=text, explanation=expl)
+
+
+def _rank(m: ListMatch) -> tuple[float, str, str, str]:
+    """Best first: higher score, then entry id, then how it matched (a total order: deterministic output)."""
+    return (-m.score, m.entry_id, m.matched_on, m.matched_text)
+
+
+def screen_parties(screener: Screener, parties: Iterable[object]) -> Iterator[ScreenResult]:
+    """Screen every :class:`~exportkb.screening.parties.PartyQuery` in order."""
+    for p in parties:
+        yield screener.screen(p.id, p.name, p.address, p.country, p.aliases)  # type: ignore[attr-defined]
