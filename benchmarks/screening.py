@@ -227,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--threshold", type=float, default=None)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--misses", type=Path, default=None,
+                    help="write every miss and every decoy alert (JSONL) — for studying the dev split only")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from exportkb.screening import DEFAULT_THRESHOLD, Screener, load_list
@@ -256,12 +258,17 @@ def main(argv: list[str] | None = None) -> int:
     pos, neg = address_probes([e for e in entries if split_of(e["id"]) == args.split], rng)
     stats: dict[str, list[int]] = {}
     lat: list[float] = []
+    misses: list[dict] = []
     t1 = time.perf_counter()
     for cls, want, q in queries:
         s = time.perf_counter()
         r = screener.screen("q", q)
         lat.append(time.perf_counter() - s)
         ok = (not r.alert) if cls == "decoy" else any(m.entry_id == want and m.score >= screener.threshold for m in r.matches)
+        if not ok and args.misses:
+            listed = next((e["name"] for e in entries if e["id"] == want), "")
+            misses.append({"class": cls, "query": q, "want": want, "listed": listed,
+                           "got": [(m.entry_id, m.entry_name, m.score) for m in r.matches[:3]]})
         stats.setdefault(cls, [0, 0])
         stats[cls][0] += ok
         stats[cls][1] += 1
@@ -303,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
           f"peak RSS {res['peak_rss_mb']} MB")
     if args.json:
         args.json.write_text(json.dumps(res, indent=2) + "\n")
+    if args.misses:
+        args.misses.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in misses), encoding="utf-8")
     return 0
 
 

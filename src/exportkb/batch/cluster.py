@@ -55,6 +55,10 @@ class KBVersionMismatch(ClusterError):
     """A worker's kb/ is not the client's: its answers could differ, so nothing it solved is used."""
 
 
+class ListVersionMismatch(ClusterError):
+    """A worker's screening list file is not the client's (another SHA-256, or unreadable there)."""
+
+
 class PartitionFailed(RunFailed):
     """A partition raised while being solved (a bug or a changed input, not a lost worker)."""
 
@@ -273,6 +277,9 @@ class Settings:
     proofs: str
     chunk: int
     kb_version: str
+    #: ``--list``: the screening list's path (as the workers see it) and the client's SHA-256 of it
+    list_file: str | None = None
+    list_version: str | None = None
 
     def where_kb(self) -> str:
         return ("kb/ at " + self.kb_path) if self.kb_path else "the kb/ installed with exportkb"
@@ -298,7 +305,17 @@ class _ProcessCache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.kbs: dict[str | None, KnowledgeBase] = {}
+        self.screeners: dict[str, Any] = {}
         self.local = threading.local()
+
+    def screener(self, list_file: str) -> Any:
+        """The screener of a list file, built once per process (a Screener is only read once built)."""
+        with self.lock:
+            if list_file not in self.screeners:
+                from ..screening.cases import screener_for
+
+                self.screeners[list_file] = screener_for(list_file)
+            return self.screeners[list_file]
 
     def kb(self, kb_path: str | None) -> KnowledgeBase:
         with self.lock:
@@ -336,6 +353,25 @@ def worker_kb_version(kb_path: str | None) -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"
 
 
+def worker_list_version(list_file: str) -> tuple[bool, str]:
+    """Run on every worker before a screened batch: build (and keep) its screener; the list's SHA-256, or why not."""
+    try:
+        return True, _CACHE.screener(list_file).slist.sha256
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"
+
+
+def _worker_screener(settings: Settings) -> Any:
+    if settings.list_file is None:
+        return None
+    screener = _CACHE.screener(settings.list_file)
+    if screener.slist.sha256 != settings.list_version:
+        raise ListVersionMismatch(f"worker {_worker_name()} has screening list {settings.list_file} with SHA-256 "
+                                  f"{screener.slist.sha256}, the client {settings.list_version} (fix: give every "
+                                  f"worker the same list file)")
+    return screener
+
+
 def solve_partition(part: Partition, settings: Settings) -> PartitionResult:
     """A worker's task: read one partition, solve it chunk by chunk, return its lines' text.
 
@@ -347,6 +383,7 @@ def solve_partition(part: Partition, settings: Settings) -> PartitionResult:
     if kb.version != settings.kb_version:
         raise KBVersionMismatch(f"worker {_worker_name()} has KB version {kb.version}, the client "
                                 f"{settings.kb_version} ({settings.where_kb()})")
+    screener = _worker_screener(settings)
     triples: list[tuple[int, str | None, str | None]] = []
     summary = Summary()
     rows = part.rows()
@@ -355,20 +392,20 @@ def solve_partition(part: Partition, settings: Settings) -> PartitionResult:
         if not chunk:
             break
         try:
-            results, part_summary = engine.solve_chunk(chunk, kb, solver, settings.proofs, box)
+            results, part_summary = engine.solve_chunk(chunk, kb, solver, settings.proofs, box, screener)
         except Exception as exc:
-            raise PartitionFailed(_locate(part, chunk, kb, solver, settings, box, exc)) from None
+            raise PartitionFailed(_locate(part, chunk, kb, solver, settings, box, exc, screener)) from None
         summary.merge(part_summary)
         triples.extend((r.line, r.text, r.error) for r in results)
     return PartitionResult(part.number, triples, summary, kb.version, _worker_name(), time.process_time() - began)
 
 
 def _locate(part: Partition, chunk: list[Row], kb: KnowledgeBase, solver: Any, settings: Settings, box: dict,
-            exc: Exception) -> str:
+            exc: Exception, screener: Any = None) -> str:
     """The message for a chunk that raised: the first row that raises alone, or the chunk's lines."""
     for row in chunk:
         try:
-            engine.solve_chunk([row], kb, solver, settings.proofs, box)
+            engine.solve_chunk([row], kb, solver, settings.proofs, box, screener)
         except Exception as one:
             return (f"{part.where} failed at line {row.line} ({row.source or 'line ' + str(row.line)}): "
                     f"{type(one).__name__}: {one} (fix: report this as a bug, with that row)")
@@ -417,15 +454,35 @@ class DaskBackend:
         info = self.client.scheduler_info(n_workers=-1) if _takes_n_workers(self.client) else self.client.scheduler_info()
         return sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()) or 1
 
+    def check_lists(self, list_file: str, version: str) -> None:
+        """Every worker must read the client's screening list (same SHA-256) before any row is solved."""
+        try:
+            answers = self.client.run(worker_list_version, list_file)
+        except Exception as exc:
+            raise ClusterError(f"the Dask workers cannot read the screening list: {type(exc).__name__}: {exc} "
+                               f"(fix: install exportkb[dask,screening] on every worker)") from None
+        bad = sorted((addr, text) for addr, (ok, text) in answers.items() if not ok or text != version)
+        if bad:
+            lines = "; ".join(f"{addr}: {text}" for addr, text in bad)
+            raise ListVersionMismatch(f"refusing to run: {len(bad)} of {len(answers)} Dask worker(s) do not read the "
+                                      f"client's screening list {list_file} (SHA-256 {version}) ({lines}) (fix: give "
+                                      f"every worker the same file at that path)")
+
     def run(self, rows: Any, *, kb_path: str | None, chunk: int | None, time_limit: float | None, proofs: str,
-            on_result: Callable[[Result], None], on_progress: Callable[[int], None] | None = None) -> Summary:
-        """Solve every partition on the cluster; call ``on_result`` for each row in input order."""
+            on_result: Callable[[Result], None], on_progress: Callable[[int], None] | None = None,
+            list_file: str | None = None, list_version: str | None = None) -> Summary:
+        """Solve every partition on the cluster; call ``on_result`` for each row in input order.
+
+        ``list_file``/``list_version``: screen every row's parties against that list (each worker
+        builds its screener once and must find the same SHA-256 as the client)."""
         from distributed import KilledWorker
 
         version = KnowledgeBase.load(kb_path).version
         threads = self.check_workers(kb_path, version)
+        if list_file is not None:
+            self.check_lists(list_file, list_version or "")
         window = self.window or max(2, 2 * threads)
-        settings = Settings(kb_path, time_limit, proofs, chunk or DEFAULT_CHUNK, version)
+        settings = Settings(kb_path, time_limit, proofs, chunk or DEFAULT_CHUNK, version, list_file, list_version)
         parts: Iterable[Partition] = rows if isinstance(rows, InputPartitions) else row_partitions(rows, self.partition_rows)
         summary = Summary()
         flight: deque[tuple[Partition, Any, float]] = deque()
@@ -434,7 +491,7 @@ class DaskBackend:
             part, fut, sent = flight.popleft()
             try:
                 res: PartitionResult = fut.result()
-            except (PartitionFailed, KBVersionMismatch):
+            except (PartitionFailed, KBVersionMismatch, ListVersionMismatch):
                 raise
             except KilledWorker as exc:
                 raise ClusterError(f"{part.where}: every worker that tried to solve it died ({exc}) (fix: if they "

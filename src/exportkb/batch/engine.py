@@ -55,6 +55,9 @@ CSV_COLUMNS: dict[str, str] = {
     "consignee_parent_headquarters": "parties[0].ultimate_parent_headquarters",
     "consignee_government_controlled": "parties[0].government_controlled",
     "consignee_distributor": "parties[0].distributor", "consignee_veu": "parties[0].veu",
+    "consignee_name": "parties[0].name", "consignee_street": "parties[0].address.street",
+    "consignee_city": "parties[0].address.city", "consignee_postal_code": "parties[0].address.postal_code",
+    "consignee_address_country": "parties[0].address.country",
     "lpp_tpp_used": "usage_this_year.lpp_tpp",
     "allocation_tpp_used": "usage_this_year.country_allocation_tpp",
     "aia_tpp_used": "usage_this_year.aia_cumulative_tpp",
@@ -170,6 +173,9 @@ class Summary:
     expect_failures: int = 0
     by_exception: Counter = field(default_factory=Counter)
     red_flags: Counter = field(default_factory=Counter)
+    #: the screening list every row's parties were screened against (``--list``): its file and SHA-256
+    list_file: str | None = None
+    list_version: str | None = None
 
     def add(self, out: dict[str, Any]) -> None:
         self.cases += 1
@@ -203,7 +209,8 @@ class Summary:
         return {"cases": self.cases, "errors": self.errors, "license_required": self.license_required,
                 "not_covered": self.not_covered, "license_unknown": self.license_unknown,
                 "expect_failures": self.expect_failures, "items_by_exception": dict(sorted(self.by_exception.items())),
-                "red_flags": dict(sorted(self.red_flags.items()))}
+                "red_flags": dict(sorted(self.red_flags.items())),
+                "list_file": self.list_file, "list_version": self.list_version}
 
 
 # --------------------------------------------------------------------------- readers
@@ -361,8 +368,11 @@ def csv_row_to_case(row: dict[str, str], line: int) -> dict[str, Any]:
     if "items" in data:
         data["items"][0].setdefault("id", "item")
     if "parties" in data:
-        data["parties"][0].setdefault("id", "consignee")
-        data["parties"][0].setdefault("role", "ultimate_consignee")
+        party = data["parties"][0]
+        party.setdefault("id", "consignee")
+        party.setdefault("role", "ultimate_consignee")
+        if "address" in party and "country" in party:  # the address is where the party is located
+            party["address"].setdefault("country", party["country"])
     return data
 
 
@@ -395,6 +405,7 @@ def _init_worker(kb_path: str | None, time_limit: float | None, proofs: str) -> 
     _WORKER["kb"] = kb
     _WORKER["solver"] = _batch_solver(kb, time_limit)
     _WORKER["proofs"] = proofs
+    _WORKER["screener"] = _PRELOADED.get("screener")  # built once in the parent, inherited by the fork
 
 
 def batch_solver(kb: KnowledgeBase, time_limit: float | None) -> Solver:
@@ -403,13 +414,15 @@ def batch_solver(kb: KnowledgeBase, time_limit: float | None) -> Solver:
 
 
 def solve_chunk(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str,
-                box: dict) -> tuple[list[Result], Summary]:
+                box: dict, screener: Any = None) -> tuple[list[Result], Summary]:
     """One chunk as a worker solves it: results carrying their JSON text only, and the chunk's summary.
 
     ``box`` is the worker's per-process cache (reforms, proof tables), kept between chunks. The
     distributed backend calls this, so its rows are solved by exactly the code of the local batch.
+    ``screener``: an :class:`exportkb.screening.Screener` (``--list``): every row's parties are
+    screened and the hits handed to the determination exactly as ``check --list`` does.
     """
-    return _solve_chunk(rows, kb, solver, proofs, box, keep_dicts=False)
+    return _solve_chunk(rows, kb, solver, proofs, box, keep_dicts=False, screener=screener)
 
 
 def _batch_solver(kb: KnowledgeBase, time_limit: float | None) -> Solver:
@@ -421,7 +434,7 @@ def _solve_chunk_in_worker(wire: list[tuple]) -> tuple[list[tuple[int, str | Non
     """Worker side: rows in as tuples, (line, JSON text, error) out plus the chunk's summary."""
     rows = [Row(line, data, error, source, raw) for line, source, raw, data, error in wire]
     results, summary = _solve_chunk(rows, _WORKER["kb"], _WORKER["solver"], _WORKER["proofs"],
-                                    _WORKER.setdefault("box", {}), keep_dicts=False)
+                                    _WORKER.setdefault("box", {}), keep_dicts=False, screener=_WORKER.get("screener"))
     return [(r.line, r.text, r.error) for r in results], summary
 
 
@@ -435,7 +448,7 @@ def solve_rows(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str =
 
 
 def _solve_chunk(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str, box: dict,
-                 keep_dicts: bool = True) -> tuple[list[Result], Summary]:
+                 keep_dicts: bool = True, screener: Any = None) -> tuple[list[Result], Summary]:
     """One chunk: decode, validate, solve in one grounding, format each row's JSON, count.
 
     Everything per case happens here (in the worker), so the parent only reads and writes text.
@@ -452,7 +465,8 @@ def _solve_chunk(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str
             error = row.error
             if error is None:
                 r = ready_from_data(row.data, kb, source=source, text_checked=row.plain_text, laws=laws)
-                good.append((idx, r.case))  # re-dated to expect.as_of; under its reform: law (r.reforms)
+                case = r.case if screener is None else _screened(screener, r.case)
+                good.append((idx, case))  # re-dated to expect.as_of; under its reform: law (r.reforms)
                 if r.reforms:
                     reformed[idx] = r.reforms
                 continue
@@ -519,6 +533,13 @@ def _solve_chunk(rows: list[Row], kb: KnowledgeBase, solver: Solver, proofs: str
     return results, summary  # type: ignore[return-value]
 
 
+def _screened(screener: Any, case: Case) -> Case:
+    """*case* with its parties' hits on the run's list (the screening extra, imported only with --list)."""
+    from ..screening.cases import screened_case
+
+    return screened_case(screener, case)
+
+
 def _laws(box: dict, solver: Solver):
     """The chunk's reform cache (kept in the worker's box): each combination of reforms named by rows'
     `reform:` lists is applied once per process, solved with the batch solver's options."""
@@ -535,24 +556,33 @@ class Backend(Protocol):
     and calls ``on_result`` in input order, exactly as :func:`run_batch` does locally."""
 
     def run(self, rows: Any, *, kb_path: str | None, chunk: int | None, time_limit: float | None, proofs: str,
-            on_result: Callable[[Result], None], on_progress: Callable[[int], None] | None) -> Summary: ...
+            on_result: Callable[[Result], None], on_progress: Callable[[int], None] | None,
+            list_file: str | None = None, list_version: str | None = None) -> Summary: ...
 
 
 def run_batch(rows: Iterable[Row], *, kb_path: str | None = None, jobs: int = 1, chunk: int | None = None,
               time_limit: float | None = 300.0, proofs: str = "none",
               on_result: Callable[[Result], None], on_progress: Callable[[int], None] | None = None,
-              backend: Backend | None = None) -> Summary:
+              backend: Backend | None = None, screener: Any = None) -> Summary:
     """Solve every row; call ``on_result`` for each, in input order, as chunks finish.
 
     ``chunk`` (cases per grounding) defaults to :data:`DEFAULT_CHUNK` with one process and
     :data:`DEFAULT_CHUNK_PARALLEL` with several. ``backend``: run elsewhere (``jobs`` is then
     ignored; the backend's workers are the processes); ``rows`` may then also be what the
     backend reads itself (:func:`exportkb.batch.cluster.split_input`: byte ranges of a file).
+    ``screener`` (:class:`exportkb.screening.Screener`, built once from ``--list``): every row's
+    parties are screened; the summary names the list file and its SHA-256. A backend is given the
+    list's path and SHA-256 and builds its own on each worker (refusing a file with another SHA-256).
     """
+    list_file = screener.slist.path if screener is not None else None
+    list_version = screener.slist.sha256 if screener is not None else None
     if backend is not None:
-        return backend.run(rows, kb_path=str(kb_path) if kb_path else None, chunk=chunk, time_limit=time_limit,
-                           proofs=proofs, on_result=on_result, on_progress=on_progress)
-    summary = Summary()
+        extra = {"list_file": list_file, "list_version": list_version} if screener is not None else {}
+        got = backend.run(rows, kb_path=str(kb_path) if kb_path else None, chunk=chunk, time_limit=time_limit,
+                          proofs=proofs, on_result=on_result, on_progress=on_progress, **extra)
+        got.list_file, got.list_version = list_file, list_version
+        return got
+    summary = Summary(list_file=list_file, list_version=list_version)
     if chunk is None:
         chunk = DEFAULT_CHUNK if jobs <= 1 else DEFAULT_CHUNK_PARALLEL
 
@@ -569,10 +599,12 @@ def run_batch(rows: Iterable[Row], *, kb_path: str | None = None, jobs: int = 1,
         solver = _batch_solver(kb, time_limit)
         box: dict = {}
         for ch in chunked(rows, chunk):
-            consume(*_solve_chunk(ch, kb, solver, proofs, box))
+            consume(*_solve_chunk(ch, kb, solver, proofs, box, screener=screener))
         return summary
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    _PRELOADED.update(path=kb_arg, kb=kb)
+    if screener is not None and ctx.get_start_method() != "fork":
+        raise ExportKBError("--list with --jobs > 1 needs the fork start method (fix: --jobs 1, or --backend dask)")
+    _PRELOADED.update(path=kb_arg, kb=kb, screener=screener)
     pool = _Pool(ctx, jobs, (kb_arg, time_limit, proofs))
     try:
         for triples, part in pool.imap_ordered(chunked(rows, chunk)):

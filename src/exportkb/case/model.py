@@ -145,6 +145,8 @@ class ScreeningHit(_Strict):
     federal_register_notice: str = Field("", description="The entry's Federal Register notice(s).")
     license_requirement: str = Field("", description="The entry's licence-requirement column, as written.")
     license_policy: str = Field("", description="The entry's licence-review-policy column, as written.")
+    list_file: str = Field("", description="The screening list file the hit came from (as given to --list); empty when the hit was recorded by hand.")
+    list_version: str = Field("", description="The SHA-256 of that list file's bytes (its version).")
 
 
 class Party(_Strict):

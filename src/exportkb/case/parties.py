@@ -37,6 +37,9 @@ class ListHit:
     federal_register_notice: str
     license_requirement: str
     license_policy: str
+    #: where the hit came from: the list file screened against and its SHA-256 (the proof names both)
+    list_file: str = ""
+    list_version: str = ""
 
 
 _ALL_ITEMS = re.compile(r"\ball items subject to the EAR\b", re.I)

@@ -33,6 +33,7 @@ _LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("whatif", "compare"),
     "query": ("whatif", "query"),
     "test": ("test", "test"),
+    "serve": ("serve", "serve"),
     "screen": ("screen", "screen"),
 }
 
@@ -171,12 +172,19 @@ def kb_cmd(ctx: click.Context, show_path: bool, as_json: bool) -> None:
         return
     from rich.console import Console
     from rich.table import Table
-    table = Table(title=f"exportkb knowledge base {kb.version} — {len(seen)} provisions in {len(kb.files)} files")
+    title = f"exportkb knowledge base {kb.version} — {len(seen)} provisions in {len(kb.files)} files"
+    console = Console()
+    if not console.is_terminal:  # piped: one line per provision, never wrapped (cli.render.plain_table)
+        from .render import plain_table
+        rows = [[e["id"], e["cite"], e["reads"], f"{e['file']}:{e['line']}"] for e in seen.values()]
+        click.echo(title + "\n" + plain_table(("id", "citation", "reads", "where"), rows))
+        return
+    table = Table(title=title)
     for col in ("id", "citation", "reads", "where"):
         table.add_column(col, overflow="fold")
     for e in seen.values():
         table.add_row(e["id"], e["cite"], e["reads"], f"{e['file']}:{e['line']}")
-    Console().print(table)
+    console.print(table)
 
 
 @main.command(context_settings=CONTEXT)

@@ -15,6 +15,7 @@ from ..batch.outputs import RunFailed, SafeOutputs, check_output, write_failed
 from ..budget import budgeted, cap_jobs, memory_limit_option, time_limit_option
 from ..case.loader import CASE_SUFFIXES
 from ..errors import ExportKBError
+from .common import list_option
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -42,11 +43,13 @@ from ..errors import ExportKBError
               help="With --backend dask: bytes of input per partition (default 1 MiB).")
 @click.option("--ship-input", is_flag=True,
               help="With --backend dask: send each partition's bytes to the workers (they need not see the file).")
+@list_option()
 @click.pass_context
 @budgeted("batch", whole_command_time=False)
 def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str, jobs: int, chunk: int | None,
           proofs: str, errors_path: Path | None, time_limit: float, quiet: bool, backend: str,
-          scheduler: str | None, local_workers: int | None, partition_bytes: int | None, ship_input: bool) -> None:
+          scheduler: str | None, local_workers: int | None, partition_bytes: int | None, ship_input: bool,
+          list_path: Path | None) -> None:
     """Determine every case of INPUT: a JSONL file (one case object per line), a CSV file (one
     transaction line per row; columns in docs/batch.md) or a folder of case files.
 
@@ -59,6 +62,12 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
       exportkb batch erp.csv --format csv --out results.csv
       exportkb batch log.jsonl --out results.jsonl --backend dask --local-workers 2
       exportkb batch log.jsonl --out results.jsonl --backend dask --scheduler tcp://HOST:8786
+      exportkb batch log.jsonl --out results.jsonl --list consolidated.csv
+
+    With --list (or $EXPORTKB_LIST), every row's parties are screened against the list as `check
+    --list` screens them (a potential match holds the row: license_required null, with the obligation
+    to resolve it); the summary names the list file and its SHA-256. With --backend dask every
+    worker reads the list at the same path and must find the same SHA-256.
     """
     if chunk is not None and chunk < 1:
         raise ExportKBError("--chunk must be at least 1")
@@ -85,6 +94,11 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
         rows: Any = split_input(input_path, partition_bytes or DEFAULT_PARTITION_BYTES, ship=ship_input)
     else:
         rows = read_rows(input_path)
+    screener = None
+    if list_path is not None:  # read (and refused if bad) before any output is touched
+        from ..screening.cases import screener_for
+
+        screener = screener_for(list_path)
     if errors_path is None and out_path is not None:
         errors_path = out_path.with_name(out_path.name + ".errors.jsonl")
     if out_path is not None:
@@ -111,7 +125,7 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
 
                 runner = DaskBackend(stack.enter_context(connect(scheduler, local_workers)))
             summary = _run(outputs, rows, out_path, errors_path, fmt, kb_path, jobs, chunk, time_limit, proofs,
-                           quiet, console, runner)
+                           quiet, console, runner, screener)
             if caught:  # an interrupt that a library swallowed still means the run is incomplete
                 raise Interrupted(caught[0])
             outputs.commit()
@@ -137,12 +151,16 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
                         f"licence unknown: {s['license_unknown']}  (errors = invalid rows only)")
         console().print("items by exception: " + (", ".join(f"{k} {v}" for k, v in s["items_by_exception"].items()) or "none")
                       + "; red flags: " + (", ".join(f"{k} {v}" for k, v in s["red_flags"].items()) or "none"))
+        if s["list_file"] is not None:
+            from rich.markup import escape
+
+            console().print(f"screened against {escape(s['list_file'])} (SHA-256 {s['list_version']})", highlight=False)
     sys.exit(1 if summary.expect_failures else 0)
 
 
 def _run(outputs: SafeOutputs, rows: Any, out_path: Path | None, errors_path: Path | None, fmt: str,
          kb_path: Any, jobs: int, chunk: int | None, time_limit: float, proofs: str, quiet: bool,
-         console: Any, runner: Any = None) -> Summary:
+         console: Any, runner: Any = None, screener: Any = None) -> Summary:
     """Lock the outputs, write every result to their temporary files; the caller commits them."""
     out_fh = None
     if out_path is not None:
@@ -184,7 +202,7 @@ def _run(outputs: SafeOutputs, rows: Any, out_path: Path | None, errors_path: Pa
     with progress or contextlib.nullcontext():
         task = progress.add_task("cases", total=None) if progress else None
         summary = run_batch(rows, kb_path=kb_path, jobs=jobs, chunk=chunk, time_limit=time_limit, proofs=proofs,
-                            on_result=on_result, backend=runner,
+                            on_result=on_result, backend=runner, screener=screener,
                             on_progress=(lambda n: progress.advance(task, n)) if progress else None)
     if hasattr(writer, "close"):
         try:

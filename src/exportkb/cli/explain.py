@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from ..budget import budgeted, memory_limit_option, time_limit_option
 from ..escape import text as esc_text
+from ..explain.goals import check_goal_ids  # noqa: F401  (moved: the server refuses the same ids)
 from ..case.loader import check_regular_file
 from .common import list_option
 
@@ -84,55 +84,13 @@ def explain(ctx: click.Context, case_file: str, item: str | None, why: str | Non
         click.echo(f"case {esc_text(case.case)}: no determinations to explain")
         return
     rendered = []
+    if len(proofs) > 1 and fmt in ("text", "markdown"):  # the conclusions first, then their trees
+        from ..explain.render import render_summary
+        rendered.append(render_summary(proofs, fmt))
     for p in proofs:  # rendered in full before printing: a budget stop never leaves half an output
         deadline.check()
         rendered.append(p.render(fmt, print_depth))
     click.echo("\n".join(rendered), nl=False)
-
-
-def check_goal_ids(r: ReadyCase, item: str | None, goal: str | None) -> None:
-    """Refuse an ``--item`` that is no item of the case, and an item or party id inside a goal atom
-    that the case does not have, listing the known ids.
-
-    Why: an explanation of ``license_required(gpus)`` on a case whose item is ``h100`` would
-    confidently explain the absence of a thing that does not exist. Which argument of a goal is an
-    item or a party comes from the KB's own sentence templates (argument ``I`` / ``P``)."""
-    import clingo
-
-    from ..errors import ExportKBError
-
-    case, kb = r.case, r.kb
-    items, parties = [it.id for it in case.items], [p.id for p in case.parties]
-
-    def refuse(what: str, value: str, known: list[str], where: str) -> None:
-        raise ExportKBError(f"{case.source}: {where}: {value!r} is not {what} of case {case.case!r} "
-                            f"(fix: use one of: {', '.join(known) or '(none)'})")
-
-    if item is not None and item not in items:
-        refuse("an item", item, items, "--item")
-    if not goal or "(" not in goal:
-        return
-    try:
-        sym = clingo.parse_term(goal.strip())
-    except RuntimeError:
-        return  # the explainer reports an unreadable goal with its own message
-    if sym.type != clingo.SymbolType.Function:
-        return
-    args = list(sym.arguments)
-    if args and args[0].type == clingo.SymbolType.String and args[0].string == case.case:
-        args = args[1:]
-    template = kb.templates.get(f"{sym.name}/{len(args) + 1}")
-    if template is None:
-        return
-    for var, a in zip(template.args[1:], args):
-        text = a.string if a.type == clingo.SymbolType.String else (
-            a.name if a.type == clingo.SymbolType.Function and not a.arguments else None)
-        if text is None:
-            continue
-        if var == "I" and text not in items:
-            refuse("an item", text, items, f"goal {goal.strip()}")
-        if var == "P" and text not in parties:
-            refuse("a party", text, parties, f"goal {goal.strip()}")
 
 
 def _mentions_item(goal: str, item: str) -> bool:
@@ -149,11 +107,12 @@ MAX_PROOF_BYTES = 64 * 1024 * 1024
 @click.command(context_settings=CONTEXT)
 @click.argument("proof_file", metavar="PROOF.json", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--case", "case_file", help="The case file (default: the proof's case_source).")
+@list_option()
 @time_limit_option(help="Seconds the whole check may take.")
 @memory_limit_option()
 @click.pass_context
 @budgeted("verify")
-def verify(ctx: click.Context, proof_file: Path, case_file: str | None, deadline) -> None:
+def verify(ctx: click.Context, proof_file: Path, case_file: str | None, list_path: Path | None, deadline) -> None:
     """Check a proof (from `explain --format json`) independently of the explainer.
 
     Recomputes the case's answer set, re-grounds every step's rule from kb/ and
@@ -161,7 +120,9 @@ def verify(ctx: click.Context, proof_file: Path, case_file: str | None, deadline
     citation, rule text, case-field reference, the goal, date and KB version are
     the KB's and the case file's own. Exit 0 if the proof is valid, 1 if not
     (each problem printed), 2 for unreadable input (not JSON, no proof, or a
-    case_source that is not a regular case file).
+    case_source that is not a regular case file). A proof made with `explain --list FILE` is checked
+    with the same `--list FILE`: the case is screened again, and every screening step must name that
+    list file and its SHA-256.
     """
     from .common import get_kb, ready_cases
     from ..errors import ExportKBError
@@ -199,7 +160,7 @@ def verify(ctx: click.Context, proof_file: Path, case_file: str | None, deadline
         if source not in checkers:
             check_regular_file(Path(source), "the case file" if case_file else f"the case_source of {proof_file}",
                                MAX_FILE_BYTES, "pass the case file the proof was made from with --case CASE")
-            r = ready_cases(kb, (source,))[0]  # the law and date the proof was made under (reform:, as_of)
+            r = ready_cases(kb, (source,), list_path)[0]  # the law and date the proof was made under (reform:, as_of)
             checkers[source] = Checker(r.kb, r.case)
         problems = document_problems(d) + checkers[source].check(proof)
         if problems:

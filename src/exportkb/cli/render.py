@@ -7,11 +7,14 @@ brackets are escaped (an id such as ``[/]`` is text, not a tag).
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from rich.console import Console
 from rich.table import Table
 
 from ..solve.determination import Determination, ItemDetermination
 from ..escape import rich as esc
+from ..escape import text as text_esc
 from ..suites.expect import Mismatch
 
 
@@ -48,18 +51,57 @@ def determination_table(det: Determination) -> Table:
     return table
 
 
+COLUMNS = ("item", "ECCN", "license", "requirements", "exceptions", "presumption of denial", "obligations")
+
+
+def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A table for a pipe or a file: one line per row, columns padded with spaces, nothing wrapped.
+
+    Why not rich's table there: rich folds each cell to the width of an 80-column terminal, so a
+    piped ``exportkb check`` split ``worldwide_a`` into ``worldwide_`` / ``a`` and a reader (or ``grep``)
+    lost the ids. Cells are escaped with :func:`exportkb.escape.text` (one id, one line)."""
+    cells = [[text_esc(h) for h in headers]] + [[text_esc(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _license_words(item) -> str:
+    if item.license_required is None:
+        return "unknown"
+    if item.license_required:
+        return "required" + ("" if item.license_required_enforced else " (not enforced)")
+    return "not required"
+
+
+def determination_rows(det: Determination) -> list[list[str]]:
+    """The table's rows as plain strings (lists joined with '; ')."""
+    return [[item.id, item.eccn or "-", _license_words(item),
+             "; ".join(f"{r.id} {r.cite}" + ("" if r.enforced else " *") for r in item.requirements) or "-",
+             ", ".join(item.exceptions_available) or "-", "yes" if item.presumption_of_denial else "no",
+             ", ".join(item.obligations) or "-"] for item in det.items.values()]
+
+
 def _figure(k: str, v: object) -> str:
     return esc(f"{k} = {v:,}" if isinstance(v, int) else f"{k} = {v}")
 
 
 def print_determination(console: Console, det: Determination, mismatches: list[Mismatch] | None = None) -> None:
+    if not console.is_terminal:  # piped: long lines stay whole (figures, notes), as the table does
+        console.soft_wrap = True
     if not det.in_scope:
         console.print(f"[bold]{esc(det.case)}[/]: out of scope on {det.date.isoformat()} — "
                       f"{esc(', '.join(det.out_of_scope))}")
         if all(it.license_required is False for it in det.items.values()):
             return
         # rules outside the AI Diffusion rule's dates (the Entity List, 744.11) still apply: show them
-    console.print(determination_table(det))
+    if console.is_terminal:
+        console.print(determination_table(det))
+    else:  # a pipe or a file: plain lines that never wrap
+        title = f"{det.case} — {det.date.isoformat()}" + (f"  ({det.source})" if det.source else "")
+        console.print(text_esc(title) + "\n" + plain_table(COLUMNS, determination_rows(det)),
+                      markup=False, highlight=False, soft_wrap=True)
     if any(not r.enforced for it in det.items.values() for r in it.requirements):
         console.print("[yellow]*[/] legally in force, but BIS announced on 2025-05-13 it would not enforce it (GAO B-337935)")
     console.print(f"red flags: {esc(', '.join(det.red_flags) or 'none')}" +

@@ -16,7 +16,7 @@ import networkx as nx
 from dataclasses import dataclass
 
 from ..kb import TEMPLATE_FILTERS, TEMPLATE_PLACEHOLDER_RE, KnowledgeBase
-from .fields import field_ref
+from .fields import field_ref, list_ref
 from .record import RecordedModel, RecordingProgram, RuleInfo
 
 T = A.ASTType
@@ -191,6 +191,9 @@ class ProofBuilder:
             fld = self.field_attrs(atom)
             if fld:
                 self.graph.nodes[nid]["field"] = fld
+            lst = self.list_attrs(atom)
+            if lst:
+                self.graph.nodes[nid]["list"] = lst
         return nid
 
     def kb_fact_node(self, atom: clingo.Symbol, info: Any) -> str:
@@ -208,6 +211,13 @@ class ProofBuilder:
             args = args[1:]
         ref = field_ref(self.case, name, [a if isinstance(a, clingo.Symbol) else None for a in args])
         return ref.to_json() if ref else None
+
+    def list_attrs(self, sym: clingo.Symbol) -> dict[str, str] | None:
+        """The screening list (file, SHA-256, entry) a screening fact of the case comes from, if any."""
+        name, args = _parts(sym)
+        if args and self._is_key(args[0]):
+            args = args[1:]
+        return list_ref(self.case, name, [a if isinstance(a, clingo.Symbol) else None for a in args])
 
     def literal_text(self, lit: A.AST) -> str:
         return str(lit)

@@ -135,6 +135,34 @@ def field_path(case: Case, name: str, args: list[clingo.Symbol | None]) -> str |
     return f"{coll}[{k}].{fld}"
 
 
+#: the input predicates a screening hit states (their first argument, after the case id, names the
+#: party for ``screening_hit`` and the entry for the others)
+SCREENING_INPUTS = frozenset({"screening_hit", "screening_entry", "screening_entry_scope", "screening_entry_policy"})
+
+
+def list_ref(case: Case, name: str, args: list[clingo.Symbol | None]) -> dict[str, str] | None:
+    """The screening list a screening fact comes from: ``{"file", "version", "entry"}`` of the hit that
+    states it (the first hit of the entry, as the facts are built), or None when the hit was written by
+    hand (no list file) or the fact is not a screening fact.
+
+    Why: a step resting on a hit rests on the list file the screener read (and its SHA-256), not on a
+    field of the case file; the proof must say which list, so a reader can check the entry in it."""
+    if name not in SCREENING_INPUTS or not case.screening or not args or args[0] is None:
+        return None
+    hits = case.screening
+    if name == "screening_hit":
+        if len(args) < 2 or args[1] is None:
+            return None
+        party, entry = _ident(args[0]), _ident(args[1])
+        hit = next((h for h in hits if h.party_id == party and h.entry_id == entry), None)
+    else:
+        entry = _ident(args[0])
+        hit = next((h for h in hits if h.entry_id == entry), None)
+    if hit is None or not hit.list_file:
+        return None
+    return {"file": hit.list_file, "version": hit.list_version, "entry": hit.entry_id}
+
+
 def field_ref(case: Case, name: str, args: list[clingo.Symbol | None]) -> FieldRef | None:
     path = field_path(case, name, args)
     if path is None:

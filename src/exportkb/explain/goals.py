@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import TYPE_CHECKING
 
 import clingo
 
 from ..errors import ExportKBError
 from ..kb import KnowledgeBase
 from ..case.model import Case
+
+if TYPE_CHECKING:
+    from ..solve.laws import ReadyCase
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -84,3 +88,46 @@ def variants(goal: clingo.Symbol) -> list[clingo.Symbol]:
             alts.append(clingo.Function(a.string.lower()) if a.string[0].isupper() else clingo.Function(a.string))
         options.append(alts)
     return [clingo.Function(goal.name, list(c)) for c in itertools.product(*options)]
+
+
+def check_goal_ids(r: "ReadyCase", item: str | None, goal: str | None) -> None:
+    """Refuse an ``--item`` that is no item of the case, and an item or party id inside a goal atom
+    that the case does not have, listing the known ids.
+
+    Why: an explanation of ``license_required(gpus)`` on a case whose item is ``h100`` would
+    confidently explain the absence of a thing that does not exist. Which argument of a goal is an
+    item or a party comes from the KB's own sentence templates (argument ``I`` / ``P``)."""
+    from ..errors import ExportKBError
+
+    case, kb = r.case, r.kb
+    items, parties = [it.id for it in case.items], [p.id for p in case.parties]
+
+    def refuse(what: str, value: str, known: list[str], where: str) -> None:
+        raise ExportKBError(f"{case.source}: {where}: {value!r} is not {what} of case {case.case!r} "
+                            f"(fix: use one of: {', '.join(known) or '(none)'})")
+
+    if item is not None and item not in items:
+        refuse("an item", item, items, "--item")
+    if not goal or "(" not in goal:
+        return
+    try:
+        sym = clingo.parse_term(goal.strip())
+    except RuntimeError:
+        return  # the explainer reports an unreadable goal with its own message
+    if sym.type != clingo.SymbolType.Function:
+        return
+    args = list(sym.arguments)
+    if args and args[0].type == clingo.SymbolType.String and args[0].string == case.case:
+        args = args[1:]
+    template = kb.templates.get(f"{sym.name}/{len(args) + 1}")
+    if template is None:
+        return
+    for var, a in zip(template.args[1:], args):
+        text = a.string if a.type == clingo.SymbolType.String else (
+            a.name if a.type == clingo.SymbolType.Function and not a.arguments else None)
+        if text is None:
+            continue
+        if var == "I" and text not in items:
+            refuse("an item", text, items, f"goal {goal.strip()}")
+        if var == "P" and text not in parties:
+            refuse("a party", text, parties, f"goal {goal.strip()}")

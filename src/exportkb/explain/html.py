@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 
 from .. import escape
 from .proof import Proof
-from .render import MARK, REASONS, header, sentence
+from .render import MARK, NEUTRAL, REASONS, constants, header, is_met_negation, mark as step_mark, readable, summary_line
 
 ECFR_SECTION = "https://www.ecfr.gov/current/title-15/section-{part}.{section}"
 ECFR_SUPPLEMENT = "https://www.ecfr.gov/current/title-15/part-{part}/appendix-Supplement%20No.%20{n}%20to%20Part%20{part}"
@@ -64,14 +64,14 @@ def cite_links(text: str) -> str:
 
 
 def _node_html(proof: Proof, nid: str, level: int, shown: set[str], open_levels: int,
-               changed: Mapping[str, str]) -> str:
+               changed: Mapping[str, str], consts: frozenset[str] = frozenset()) -> str:
     n = proof.node(nid)
     kind = n["kind"]
     holds = bool(n.get("holds")) and kind != "attempt"
     anchor = f"{_slug(proof)}-{nid}"
-    css = ["node", kind, "holds" if holds else "fails"]
-    mark = MARK[holds]
-    text = escape.html(sentence(proof, nid))
+    css = ["node", kind, "neutral" if is_met_negation(proof, nid) else "holds" if holds else "fails"]
+    mark = step_mark(proof, nid)
+    text = escape.html(readable(proof, nid, consts))
     if nid in shown:
         return (f'<div class="{" ".join(css)} again"><span class="mark">{mark}</span> {text} '
                 f'<a class="see" href="#{anchor}">(shown above)</a></div>')
@@ -83,7 +83,12 @@ def _node_html(proof: Proof, nid: str, level: int, shown: set[str], open_levels:
                     f'<span class="citation">{cite_links(rule.get("cite", ""))}</span> '
                     f'<span class="where">kb/{escape.html(rule.get("file", ""))}:{escape.html(rule.get("line", ""))}</span>')
     field = n.get("field")
-    if field:
+    lst = n.get("list")
+    if lst:
+        meta.append(f'<span class="field">screening list <code>{escape.html(lst.get("file", ""))}</code> '
+                    f'(SHA-256 <code>{escape.html(lst.get("version", ""))}</code>), entry '
+                    f'<code>{escape.html(lst.get("entry", ""))}</code></span>')
+    elif field:
         where = field.get("file", "") + (f":{field['line']}" if field.get("line") else "")
         default = "" if field.get("stated", True) else " (not stated: default)"
         meta.append(f'<span class="field">case field <code>{escape.html(field.get("path", ""))}</code>'
@@ -98,7 +103,7 @@ def _node_html(proof: Proof, nid: str, level: int, shown: set[str], open_levels:
     kids = proof.children(nid)
     if not kids:
         return f'<div id="{anchor}" class="{" ".join(css)} leaf">{head}</div>'
-    inner = "".join(f"<li>{_node_html(proof, c, level + 1, shown, open_levels, changed)}</li>" for c in kids)
+    inner = "".join(f"<li>{_node_html(proof, c, level + 1, shown, open_levels, changed, consts)}</li>" for c in kids)
     is_open = " open" if level < open_levels else ""
     return (f'<details id="{anchor}" class="{" ".join(css)}"{is_open}><summary>{head}</summary>'
             f'<ul>{inner}</ul></details>')
@@ -115,8 +120,8 @@ def proof_section(proof: Proof, open_levels: int = 6, changed: Mapping[str, str]
     changes, marked where the proof rests on them.
     """
     verdict = "holds" if proof.holds else "does not hold"
-    tree = _node_html(proof, proof.root, 0, set(), open_levels, changed or {})
-    return (f'<section class="proof"><h2><span class="mark {"holds" if proof.holds else "fails"}">'
+    tree = _node_html(proof, proof.root, 0, set(), open_levels, changed or {}, constants(proof))
+    return (f'<section class="proof" id="{_slug(proof)}"><h2><span class="mark {"holds" if proof.holds else "fails"}">'
             f'{MARK[proof.holds]}</span> {escape.html(proof.goal)} <small>{verdict}</small></h2>'
             f'<p class="sub">{escape.html(header(proof))}</p><ul class="tree"><li>{tree}</li></ul></section>')
 
@@ -130,7 +135,8 @@ header p{margin:4px 0 0;opacity:.85}main{padding:8px 28px 40px;max-width:1200px}
 h2{font-size:18px;margin:10px 0 2px}h2 small{font-weight:normal;color:#5b6570}.sub{color:#5b6570;margin:0 0 8px;font-size:13px}
 ul{list-style:none;margin:0;padding-left:22px;border-left:1px dotted #c3cad2}ul.tree{padding-left:0;border:0}
 li{margin:3px 0}summary{cursor:pointer}summary::marker{color:#7a8794}
-.mark{font-weight:bold}.holds>.mark,.holds>summary>.mark,.mark.holds{color:#1a7f37}.fails>.mark,.fails>summary>.mark,.mark.fails{color:#c62828}
+.mark{font-weight:bold}.neutral>.mark,.neutral>summary>.mark,.mark.neutral{color:#5b6570}
+.summary{background:#fff;border:1px solid #d9dee4;border-radius:6px;padding:8px 18px;margin:14px 0}.summary li{list-style:disc}.holds>.mark,.holds>summary>.mark,.mark.holds{color:#1a7f37}.fails>.mark,.fails>summary>.mark,.mark.fails{color:#c62828}
 .meta{font-size:12.5px;color:#5b6570;margin:1px 0 0 18px}.rule{font-family:ui-monospace,Menlo,Consolas,monospace;color:#3d4b5a}
 a.cite{color:#0b57d0}.where{font-family:ui-monospace,Menlo,Consolas,monospace;color:#7a8794}
 .case_fact>.stmt,.case_fact>summary>.stmt,.case_fact .stmt{background:#fff3bf;padding:0 3px;border-radius:3px}
@@ -153,8 +159,15 @@ def _page(title: str, sub: str, body: str) -> str:
             "<button type=\"button\" onclick=\"setAll(false)\">collapse all</button></div>"
             "<p class=\"legend\"><span><b class=\"mark holds\">✔</b> holds</span>"
             "<span><b class=\"mark fails\">✘</b> does not hold / rule does not apply</span>"
+            f"<span><b class=\"mark neutral\">{NEUTRAL}</b> there is no such fact or finding (a condition met by its absence)</span>"
             "<span class=\"field\">highlighted: a fact of the case file, with file:line</span></p>"
             f"{body}</main></body></html>\n")
+
+
+def summary_html(proofs: Sequence[Proof]) -> str:
+    """The conclusions first: one line per proof, each linking to its tree below."""
+    rows = "".join(f'<li><a href="#{escape.html(_slug(p))}">{escape.html(summary_line(p))}</a></li>' for p in proofs)
+    return f'<section class="summary"><h2>Summary</h2><ul>{rows}</ul></section>'
 
 
 def _subtitle(proof: Proof | None) -> str:
@@ -172,6 +185,8 @@ def render_html(proofs: Proof | Sequence[Proof], title: str | None = None, open_
     if title is None:
         title = f"Proofs for case {first.case_id}" if first else "Proofs"
     body = "".join(proof_section(p, open_levels, changed) for p in items) or "<p>No determinations to explain.</p>"
+    if len(items) > 1:
+        body = summary_html(items) + body
     return _page(title, _subtitle(first), body)
 
 

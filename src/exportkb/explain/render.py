@@ -16,6 +16,7 @@ import json
 from typing import Any, Callable, Iterator, Protocol
 
 from .. import escape
+from .plain import atom_constants, plain
 
 
 class Proof(Protocol):
@@ -65,6 +66,57 @@ REASONS = {
     "no_match": "no rule of the knowledge base can conclude this instance",
 }
 MARK = {True: "✔", False: "✘"}
+#: A condition met because something is absent (``not p`` in a why-proof): neither ✔ nor ✘.
+NEUTRAL = "○"
+NEGATION_PHRASE = "there is no finding that {s}"
+LEGEND = ("✔ holds · ✘ does not hold / the rule does not apply · "
+          "○ there is no such fact or finding (a condition met by its absence)")
+
+
+def constants(proof: Proof) -> frozenset[str]:
+    """The KB constants of the proof's atoms (case data are strings, so none is a user's id)."""
+    out: set[str] = set()
+    for nid in proof.graph.nodes:
+        out |= atom_constants(str(proof.node(nid).get("atom", "")))
+    return frozenset(out)
+
+
+def is_met_negation(proof: Proof, nid: str) -> bool:
+    """A step of a why-proof that holds because an atom is absent (it justifies ``not p``)."""
+    n = proof.node(nid)
+    return proof.kind == "why" and n["kind"] in ("absent", "not_derived") and not n.get("holds")
+
+
+def mark(proof: Proof, nid: str) -> str:
+    """The step's mark: ✔ holds, ✘ fails (or a rule that did not apply), ○ a negation that is met."""
+    n = proof.node(nid)
+    if n["kind"] == "attempt":
+        return MARK[False]
+    if is_met_negation(proof, nid):
+        return NEUTRAL
+    return MARK[bool(n.get("holds"))]
+
+
+def readable(proof: Proof, nid: str, consts: frozenset[str] | None = None) -> str:
+    """The step's sentence as a lawyer reads it (:func:`exportkb.explain.plain.plain`), unescaped."""
+    n = proof.node(nid)
+    if is_met_negation(proof, nid) and not n.get("pattern"):
+        s = NEGATION_PHRASE.format(s=n.get("statement") or n.get("display", ""))
+    else:
+        s = sentence(proof, nid)
+    return plain(s, constants(proof) if consts is None else consts)
+
+
+def summary_line(proof: Proof) -> str:
+    """One line for a summary before the trees: the goal's sentence and whether it holds."""
+    return f"{mark(proof, proof.root)} {readable(proof, proof.root)}"
+
+
+def render_summary(proofs: list[Proof], fmt: str = "text") -> str:
+    """The conclusions of several proofs, one line each, printed before their trees."""
+    if fmt == "markdown":
+        return "### Summary\n\n" + "".join(f"- {escape.markdown(summary_line(p))}\n" for p in proofs) + "\n"
+    return "SUMMARY\n" + "".join(f"  {escape.text(summary_line(p))}\n" for p in proofs)
 
 
 def sentence(proof: Proof, nid: str) -> str:
@@ -91,7 +143,10 @@ def provenance(proof: Proof, nid: str, esc: Callable[[object], str] = _same) -> 
     if r and r.get("id"):
         bits.append(f"[{esc(r['id'])}] {esc(r['cite'])} — {esc(r['file'])}:{esc(r['line'])}")
     f = n.get("field")
-    if f:
+    lst = n.get("list")
+    if lst:  # a hit the screener found: the list file and its version, not the case field it was added to
+        bits.append(f"screening list {esc(lst['file'])} (SHA-256 {esc(lst['version'])}), entry {esc(lst['entry'])}")
+    elif f:
         where = esc(f["file"]) + (f":{esc(f['line'])}" if f.get("line") else "")
         bits.append(f"case field {esc(f['path'])}" + ("" if f.get("stated", True) else " (default)") + f" — {where}")
     reason = n.get("reason")
@@ -131,13 +186,13 @@ def _tree(proof: Proof, line: Callable[[int, str, bool], str], depth: int | None
 def _lines(proof: Proof, depth: int | None, bullet: str, again: str, prov: str, bare: str,
            esc: Callable[[object], str]) -> list[str]:
     """The proof tree as indented lines; the formats differ in bullet, annotations and escaping."""
+    consts = constants(proof)
+
     def line(level: int, nid: str, seen: bool) -> str:
         pad = "  " * level + bullet
         if not nid:
             return f"{pad}…"
-        n = proof.node(nid)
-        mark = MARK[bool(n.get("holds"))] if n["kind"] != "attempt" else "✘"
-        text = f"{pad}{mark} {esc(sentence(proof, nid))}"
+        text = f"{pad}{mark(proof, nid)} {esc(readable(proof, nid, consts))}"
         if seen:
             return text + again.format(nid=nid)
         p = provenance(proof, nid, esc)
@@ -148,13 +203,13 @@ def _lines(proof: Proof, depth: int | None, bullet: str, again: str, prov: str, 
 def render_text(proof: Proof, depth: int | None = None) -> str:
     lines = _lines(proof, depth, "", "  (see {nid} above)", "\n{pad}    {nid}: {prov}", "\n{pad}    {nid}",
                    escape.text)
-    return header(proof, escape.text) + "\n" + "\n".join(lines) + "\n"
+    return header(proof, escape.text) + "\n" + f"({LEGEND})\n" + "\n".join(lines) + "\n"
 
 
 def render_markdown(proof: Proof, depth: int | None = None) -> str:
     lines = _lines(proof, depth, "- ", " *(see {nid} above)*", " <sub>{nid}: {prov}</sub>", " <sub>{nid}</sub>",
                    escape.markdown)
-    return f"### {header(proof, escape.markdown)}\n\n" + "\n".join(lines) + "\n"
+    return f"### {header(proof, escape.markdown)}\n\n*{LEGEND}*\n\n" + "\n".join(lines) + "\n"
 
 
 def _label(proof: Proof, nid: str, esc: Callable[[object], str], newline: str) -> str:
@@ -162,7 +217,7 @@ def _label(proof: Proof, nid: str, esc: Callable[[object], str], newline: str) -
     n = proof.node(nid)
     r = n.get("rule")
     tail = f"{newline}[{esc(r['id'])}]" if r and r.get("id") else ""
-    return f"{MARK[bool(n.get('holds'))] if n['kind'] != 'attempt' else '✘'} {esc(sentence(proof, nid))}{tail}"
+    return f"{mark(proof, nid)} {esc(readable(proof, nid))}{tail}"
 
 
 def _nodes_within(proof: Proof, depth: int | None) -> list[str]:

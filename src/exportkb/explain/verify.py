@@ -66,7 +66,7 @@ CHILD_ROLES = {"derived": {"body"}, "aggregate": {"element"}, "not_derived": {"a
                "negation_fails": {"holds"}}
 _BARE_RE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 #: The attributes a step may carry (proof.schema.json, ``$defs/node``; "id" is the graph's node key).
-NODE_KEYS = frozenset({"kind", "holds", "atom", "display", "statement", "rule", "substitution", "level", "field",
+NODE_KEYS = frozenset({"kind", "holds", "atom", "display", "statement", "rule", "substitution", "level", "field", "list",
                        "value", "pattern", "reason", "expanded"})
 _STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"')
 _ANON_RE = re.compile(r"(?<![A-Za-z0-9_'])_(?![A-Za-z0-9_'])")
@@ -245,6 +245,31 @@ def expected_field(case: Case, atom_text: str, file: str) -> dict | None:
     return {"path": path, "file": file, "line": line, "stated": stated}
 
 
+def expected_list(case: Case, atom_text: str) -> dict | None:
+    """The screening list a case fact must name (``{"file", "version", "entry"}``), or None.
+
+    Re-implemented from the case's screening hits (``case.screening``, each naming the list file and
+    SHA-256 it came from): a ``screening_hit(C, P, E, ...)`` step names the list of P's hit on E, an
+    entry's ``screening_entry*(C, E, ...)`` step the list of the first hit on E; a hit recorded by hand
+    (no list file) names none."""
+    name, args = _atom_parts(atom_text)
+    if name not in ("screening_hit", "screening_entry", "screening_entry_scope", "screening_entry_policy"):
+        return None
+    args = _without_case(args, case.case)
+    idents = [_ident(a) if isinstance(a, clingo.Symbol) else None for a in args]
+    if not case.screening or not idents or idents[0] is None:
+        return None
+    if name == "screening_hit":
+        if len(idents) < 2 or idents[1] is None:
+            return None
+        hit = next((h for h in case.screening if h.party_id == idents[0] and h.entry_id == idents[1]), None)
+    else:
+        hit = next((h for h in case.screening if h.entry_id == idents[0]), None)
+    if hit is None or not hit.list_file:
+        return None
+    return {"file": hit.list_file, "version": hit.list_version, "entry": hit.entry_id}
+
+
 def document_problems(data: dict) -> list[str]:
     """What the JSON of a proof gets wrong before it is read into a graph (which would hide it):
     duplicate node ids (a graph keeps the last node of an id), edges to or from no node."""
@@ -392,6 +417,7 @@ class Checker:
                     problems.append(f"{nid}: malformed step ({type(exc).__name__}: {exc})")
             try:
                 problems.extend(self._field_problems(proof, nid, n))
+                problems.extend(self._list_problems(nid, n))
                 problems.extend(self._edge_problems(proof, nid, n))
             except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
                 problems.append(f"{nid}: malformed step ({type(exc).__name__}: {exc})")
@@ -531,6 +557,17 @@ class Checker:
         if extra:
             out.append(f"{nid}: field: unknown key(s) {', '.join(extra)}")
         return out
+
+    def _list_problems(self, nid: str, n: dict) -> list[str]:
+        """A screening fact's list (file, SHA-256, entry) is the one the case's hit came from; no other step names one."""
+        got = n.get("list")
+        want = expected_list(self.case, n["atom"]) if n.get("kind") == "case_fact" and n.get("atom") else None
+        if want is None:
+            return [] if got is None else [f"{nid}: the step names a screening list ({got!r}) it does not come from"]
+        if got != want:
+            return [f"{nid}: {n['atom']} comes from screening list {want['file']} (SHA-256 {want['version']}, "
+                    f"entry {want['entry']}), but the step names {got!r}"]
+        return []
 
     def _edge_problems(self, proof: Proof, nid: str, n: dict) -> list[str]:
         """Each edge leaving *nid* has its parent kind's role, and a ``literal`` that is the rule's own."""

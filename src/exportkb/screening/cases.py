@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..case.model import Case, Party
-from ..case.parties import ListHit
+from ..case.parties import ListHit, with_hits
 from .lists import load_list
 from .screen import DEFAULT_THRESHOLD, ListMatch, Screener
 
@@ -43,8 +43,17 @@ def hits_for_case(screener: Screener, case: Case) -> list[ListHit]:
         if not (p.name or p.aliases or p.address):
             continue
         res = screener.screen(p.id, p.name or "", address_text(p), p.country, p.aliases)
-        out.extend(m.as_list_hit() for m in res.matches if handed_over(m, screener.threshold))
+        out.extend(m.as_list_hit(screener.slist.path, screener.slist.sha256)
+                   for m in res.matches if handed_over(m, screener.threshold))
     return out
+
+
+def screened_case(screener: Screener, case: Case) -> Case:
+    """*case* screened: its parties' hits added (an empty list still means "screened, nothing found").
+
+    The batch calls this per row; check/explain pass the same :func:`hits_for_case` to
+    ``exportkb.solve.laws.ready``, which adds them the same way (``with_hits``)."""
+    return with_hits(case, hits_for_case(screener, case))
 
 
 def hits_for_cases(screener: Screener, cases: Iterable[Case]) -> list[list[ListHit]]:

@@ -36,6 +36,12 @@ SIM_ALT = 0.95
 SIM_JOIN = 0.95
 SIM_LEGAL_OTHER = 0.5
 SIM_ABBREV = 0.8
+#: Points a name match loses when the party's country is none of the entry's countries (the entry's
+#: own country and its addresses'): nomenklatura logic-v2's ``country_mismatch`` qualifier, −0.2
+#: (shared/reference/screening.md §A1). An identical name in another country therefore still alerts
+#: (1.0 − 0.2 = the 0.80 threshold) but never as a confirmed match: it is a "potential" hit that holds
+#: the determination until a person resolves it; a merely similar name in another country drops out.
+COUNTRY_MISMATCH = 0.20
 
 
 @dataclass(frozen=True)
@@ -55,12 +61,14 @@ class ListMatch:
     matched_text: str = ""
     explanation: tuple[dict[str, object], ...] = ()
 
-    def as_list_hit(self) -> ListHit:
-        """This match as the case layer receives it (:class:`exportkb.case.parties.ListHit`)."""
+    def as_list_hit(self, list_file: str = "", list_version: str = "") -> ListHit:
+        """This match as the case layer receives it (:class:`exportkb.case.parties.ListHit`), naming the
+        list file and its SHA-256 it was found in (so a proof can cite the list, not a case field)."""
         return ListHit(party_id=self.party_id, entry_id=self.entry_id, source=self.source,
-                               entry_name=self.entry_name, matched_on=self.matched_on, kind=self.kind,
-                               score=self.score, federal_register_notice=self.federal_register_notice,
-                               license_requirement=self.license_requirement, license_policy=self.license_policy)
+                       entry_name=self.entry_name, matched_on=self.matched_on, kind=self.kind,
+                       score=self.score, federal_register_notice=self.federal_register_notice,
+                       license_requirement=self.license_requirement, license_policy=self.license_policy,
+                       list_file=list_file, list_version=list_version)
 
     def to_json(self) -> dict[str, object]:
         """The match as the issue's JSON (``list_id``, ``source``, ``name``, ``score``, ``matched_on``, ...)."""
@@ -168,9 +176,12 @@ class Screener:
             for n in self.candidates(q):
                 nm = self.names[n]
                 score, expl = self.align(q, nm.norm)
-                if score < self.threshold:
+                if score < self.threshold:  # the country can only lower the score
                     continue
                 e = self.slist.entries[nm.entry]
+                score, expl = _country_qualified(score, expl, country, e)
+                if score < self.threshold:
+                    continue
                 m = _match(party_id, e, nm.matched_on, "match" if score >= CONFIRMED else "potential", score,
                            nm.text, expl)
                 key = (nm.entry, "name")
@@ -396,6 +407,29 @@ def _keys(tokens: Iterable[Token], query: bool = False) -> Iterator[str]:
             for fa in (a.text, *(f for f, _ in a.alts)):
                 for fb in (b.text, *(f for f, _ in b.alts)):
                     yield "t:" + fa + fb
+
+
+def entry_countries(e: ListEntry) -> frozenset[str]:
+    """The countries a list entry names: its own and its addresses' (upper case). Empty when any of them
+    is not an ISO 3166 alpha-2 code ("China", say): such an entry's country is not compared at all."""
+    got = frozenset(c.strip().upper() for c in (e.country, *(a.country for a in e.addresses)) if c and c.strip())
+    return got if all(len(c) == 2 and c.isascii() and c.isalpha() for c in got) else frozenset()
+
+
+def _country_qualified(score: float, expl: tuple[dict[str, object], ...], country: str,
+                       e: ListEntry) -> tuple[float, tuple[dict[str, object], ...]]:
+    """A name match's score and explanation with the country compared: a party located in none of the
+    entry's countries loses :data:`COUNTRY_MISMATCH` points, said in the explanation (the score stays
+    the sum of its parts); an entry without a country, or a party without one, is not compared."""
+    listed = entry_countries(e)
+    mine = country.strip().upper() if country else ""
+    if not mine or not listed or mine in listed:
+        return score, expl
+    item = {"op": "country_mismatch", "query": mine, "list": ", ".join(sorted(listed)),
+            "how": f"the party is in {mine}, the entry in {', '.join(sorted(listed))}: "
+                   f"a name match in another country is at most a potential match (−{COUNTRY_MISMATCH:.2f})",
+            "points": -COUNTRY_MISMATCH}
+    return round(score - COUNTRY_MISMATCH, 6), (*expl, item)
 
 
 def _match(party_id: str, e: ListEntry, on: str, kind: str, score: float, text: str,

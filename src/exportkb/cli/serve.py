@@ -1,0 +1,60 @@
+"""`exportkb serve`: the HTTP API and web pages (exportkb.server) on a local port."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import ExportKBError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to bind. The default answers this machine only; another host exposes the server.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0.1, max=600), default=10.0, show_default=True,
+              help="Seconds of solving and proof building allowed per request.")
+@click.option("--max-body", "max_body", type=click.IntRange(1024, 5 * 1024 * 1024), default=1024 * 1024,
+              show_default=True, help="Largest request body, in bytes.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (each parses the KB once); one per core serves the most requests.")
+@click.option("--list", "list_file", default=None, metavar="FILE", envvar="EXPORTKB_LIST",
+              help="The restricted-party list POST /api/screen screens against (as `exportkb screen --list`); "
+                   "default $EXPORTKB_LIST; without it /api/screen answers 422.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body: int, workers: int,
+          list_file: str | None) -> None:
+    """Serve the JSON API (/api/...) and the web page (/) for browsers.
+
+    \b
+    Examples:
+      exportkb serve                 # http://127.0.0.1:8000/
+      exportkb serve --port 8080
+    """
+    try:
+        import uvicorn
+
+        from ..server.app import create_app
+    except ImportError:
+        raise ExportKBError("the server needs its extra (fix: pip install 'exportkb[server]')") from None
+    from ..server.service import ServerOptions
+    from .common import get_kb
+
+    click.echo(f"exportkb: serving http://{host}:{port}/ (API docs at /api/docs; Ctrl-C stops)", err=True)
+    if workers > 1:  # each worker process builds the app from the settings handed down in the environment
+        import os
+        kb_path = ctx.find_root().obj.get("kb_path")
+        if kb_path:
+            os.environ["EXPORTKB_KB"] = str(kb_path)
+        os.environ["EXPORTKB_SERVE_TIME_LIMIT"] = repr(time_limit)
+        os.environ["EXPORTKB_SERVE_MAX_BODY"] = str(max_body)
+        if list_file:
+            os.environ["EXPORTKB_LIST"] = str(list_file)
+        uvicorn.run("exportkb.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", server_header=False)
+        return
+    app = create_app(get_kb(ctx), ServerOptions(max_body_bytes=max_body, time_limit=time_limit,
+                                                   screening_list=Path(list_file) if list_file else None))
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
