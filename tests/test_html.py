@@ -58,7 +58,7 @@ def test_page_is_self_contained_and_structured(page):
     assert 'href="https://www.ecfr.gov/current/title-15/section-740.27"' in page
     # the case fact the answer turns on, with its file and line
     assert "parties[0].ultimate_parent_headquarters" in page
-    assert f"{WE02.as_posix()}:18" in page or "aia-we02-parent-outside.yaml:18" in page
+    assert f"{WE02.as_posix()}:21" in page or "aia-we02-parent-outside.yaml:21" in page  # ultimate_parent_headquarters
 
 
 def test_changed_fields_are_marked(kb):
