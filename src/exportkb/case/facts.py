@@ -74,6 +74,8 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
     add("destination", String(case.to))
     if case.end_use:
         add("end_use", _constant(case.end_use))
+    if case.early_compliance:  # kb/requirements/transition.lp: the IFR followed as a whole in the window
+        add("early_compliance")
     if case.government_commitment_percent:
         add("government_commitment_percent", Number(case.government_commitment_percent))
 

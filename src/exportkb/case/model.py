@@ -229,6 +229,7 @@ class Case(_Strict):
     usage_this_year: Usage = Field(default_factory=Usage)
     knowledge: Knowledge = Field(default_factory=Knowledge)
     h200_certifications: H200Certifications = Field(default_factory=H200Certifications, description="Certifications under the H200 rule (91 FR 1684).")
+    early_compliance: Flag = Field(False, description="In the transition window (2025-01-13 to 2025-05-14) the exporter follows the AI Diffusion IFR as a whole before compliance is required: its requirements bind and its authorizations (AIA, ACM, LPP, amended NAC/ACA, UVEU/NVEU) are open (90 FR 4544 DATES; kb/requirements/transition.lp).")
     reform: Optional[list[str]] = Field(None, description="Named reforms applied to this case (what-if).")
     regime: str = Field("us_ear", description="The law the case asks about: us_ear (the EAR, default) or cn_mofcom (China's Catalogue of Technologies Prohibited and Restricted from Export). Determinations of different regimes are never mixed.")
     screening: Optional[list[ScreeningHit]] = Field(None, description="Screening hits for this case's parties (absent: not screened; [] : screened, no hit). A caller may also pass hits to exportkb.solve.laws.ready(..., hits=...).")
