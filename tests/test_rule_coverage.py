@@ -39,6 +39,7 @@ REFORM_ONLY = {
     "params.overridden": "fires only when a reform supplies param_override/4",
     "params.override_in_force": "fires only when a reform supplies param_override/4",
     "weights.ops_meet_boundary": "exactly 10^26 counts only with weights_threshold_inclusive = 1 (a reform)",
+    "restrict.lpp_gap_listed": "LPP treated as listed only with lpp_barred_by_740_2_a9_ii = 0 (reform lpp-740-2-gap-closed; case tests/cases/restrictions/740-2-a9-ii-lpp-uae-gap-param.yaml)",
     # Supp. No. 5 paragraph (b) ships empty (contents UNVERIFIED): only the reform
     # supp5b-sa-ae-hypothetical lists a destination (tests/cases/allocations/alloc-uplift-*).
     "alloc.uplift_applies": "needs a Supp. 5(b) destination, which only a reform supplies",

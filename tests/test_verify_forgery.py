@@ -39,7 +39,9 @@ def proofs() -> dict[str, dict]:
     why_not = _cli("explain", CASE, "--why-not", "exception_available(gpus, lpp)", "--format", "json")
     assert why_not.exit_code == 0, why_not.output
     # AIA is not available (the UAE is not a Tier 1 country): a deeper why-not, with a pattern step
-    why_not_aia = _cli("explain", CASE, "--why-not", "exception_available(gpus, aia)", "--format", "json")
+    # (depth 5: the pattern step sits under aia_conditions_met, one level below aia.available)
+    why_not_aia = _cli("explain", CASE, "--why-not", "exception_available(gpus, aia)", "--format", "json",
+                       "--depth", "5")
     assert why_not_aia.exit_code == 0, why_not_aia.output
     # ACM is not available: model training is not a permitted end use (a fact kb/ does not list)
     why_not_acm = _cli("explain", CASE, "--why-not", "exception_available(gpus, acm)", "--format", "json")

@@ -30,7 +30,7 @@ from ..solve.solver import SolveOptions
 SWEEP_CHUNK = 2000  # scenarios per grounding; see docs/whatif.md for the measurement
 ALL = "ALL"
 _COUNTRY_FIELDS = {"to", "from", "country", "headquarters", "ultimate_parent_headquarters",
-                   "iaas_training_4e091_for_hq"}
+                   "iaas_training_4e091_for_hq", "ultimate_destination"}
 _VOCAB = {"end_use": "end_use_value", "transaction": "transaction_kind", "role": "party_role_value",
           "veu": "veu_value", "kind": "item_kind_value"}
 _CASE_FIELDS = {(f.alias or k) for k, f in Case.model_fields.items()} - {"items", "parties", "usage_this_year",
@@ -204,6 +204,8 @@ def outcome(det: Determination, it: ItemDetermination) -> str:
         return "no license required"
     if it.exceptions_available:  # license exceptions and, where the KB lists them, Data Center VEU routes
         return "authorized: " + "/".join(it.exceptions_available)
+    if it.exceptions_conditional:  # an eligibility fact the case leaves open (e.g. 740.27(a)(1) designer): never "authorized"
+        return "conditional: " + "/".join(dict.fromkeys(c.exception for c in it.exceptions_conditional)) + " (resolve before export)"
     if it.license_review_policy in ("presumption_of_denial", "policy_of_denial"):
         return "license required, " + it.license_review_policy.replace("_", " ")
     return "license required" if it.license_required_enforced else "license required (not enforced)"
@@ -227,6 +229,7 @@ def determination_rows(det: Determination, extra: Mapping[str, Any] | None = Non
             "license_required_enforced": it.license_required_enforced,
             "requirements": ", ".join(r.id for r in it.requirements),
             "exceptions_available": ", ".join(it.exceptions_available),
+            "exceptions_conditional": ", ".join(f"{c.exception} ({c.condition})" for c in it.exceptions_conditional),
             "presumption_of_denial": it.presumption_of_denial,
             "license_review_policy": it.license_review_policy,
             "license_review_policy_cite": it.license_review_policy_cite,

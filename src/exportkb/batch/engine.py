@@ -763,7 +763,7 @@ class _Pool:
 
 # --------------------------------------------------------------------------- writers
 CSV_OUT_COLUMNS = ["line", "case", "date", "item", "eccn", "license_required", "license_required_enforced",
-                   "requirements", "exceptions_available", "presumption_of_denial", "license_review_policy",
+                   "requirements", "exceptions_available", "exceptions_conditional", "presumption_of_denial", "license_review_policy",
                    "license_review_policy_cite", "obligations", "red_flags",
                    "in_scope", "expect_mismatches"]
 
@@ -775,7 +775,9 @@ def csv_rows(out: dict[str, Any]) -> Iterator[list[Any]]:
         yield [out.get("line", ""), out["case"], out["date"], item_id, it["eccn"] or "",
                "unknown" if held else it["license_required"],
                it["license_required_enforced"], ";".join(r["id"] for r in it["requirements"]),
-               ";".join(it["exceptions_available"]), it["presumption_of_denial"], it["license_review_policy"] or "",
+               ";".join(it["exceptions_available"]),
+               ";".join(f'{c["exception"]}:{c["condition"]}' for c in it.get("exceptions_conditional", [])),
+               it["presumption_of_denial"], it["license_review_policy"] or "",
                it["license_review_policy_cite"] or "", ";".join(it["obligations"]),
                ";".join(out["red_flags"]), out["in_scope"], ";".join(out.get("expect_mismatches", []))]
 

@@ -72,6 +72,8 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
     add("transaction", _constant(case.transaction))
     add("export_from", String(case.from_))
     add("destination", String(case.to))
+    if case.ultimate_destination is not None:
+        add("ultimate_destination", String(case.ultimate_destination))
     if case.end_use:
         add("end_use", _constant(case.end_use))
     if case.early_compliance:  # kb/requirements/transition.lp: the IFR followed as a whole in the window
@@ -152,6 +154,10 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("party_supp10_security", P)
         if party.same_veu_as is not None:
             add("party_same_veu", P, String(party.same_veu_as))
+        if party.employer is not None:
+            add("party_employer", P, String(party.employer))
+        if party.permanent_regular_employee:
+            add("party_permanent_regular_employee", P)
         if party.d5_majority_owned is True:
             add("party_d5_majority_owned", P)
         if party.d5_majority_owned is False:

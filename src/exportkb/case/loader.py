@@ -597,6 +597,15 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
     enum("transaction", case.transaction, "transaction_kind", "transaction kind")
     country("from", case.from_)
     country("to", case.to)
+    country("ultimate_destination", case.ultimate_destination)
+    # 15 CFR 772.1: Puerto Rico and the territories are part of the "United States", so a
+    # shipment leaving one of them is an export, never a reexport (734.14: foreign to foreign).
+    us_parts = set(kb.values("united_states_part"))
+    if case.transaction in ("reexport", "deemed_reexport") and case.from_ in us_parts:
+        bad("from", case.from_,
+            f"{case.from_} is part of the United States (15 CFR 772.1), so a shipment from it is an export, not a {case.transaction}",
+            "write transaction: " + ("export" if case.transaction == "reexport" else "deemed_export")
+            + " (a reexport starts in a foreign country)")
     # 15 CFR 734.13-734.16: an export or reexport crosses a border; a transfer (in-country) does not.
     if case.transaction in ("transfer_in_country", "service") and case.from_ != case.to:
         bad("from", case.from_, f"a {case.transaction} happens within one country, but from is {case.from_} and to is {case.to}",
@@ -705,7 +714,21 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
                 + (": " + ", ".join(x for x in party_ids if x != party.id) if len(party_ids) > 1 else ", or remove same_veu_as"))
 
     for i, party in enumerate(case.parties):
+        if party.employer is not None and (party.employer not in party_ids or party.employer == party.id):
+            bad(f"parties[{i}].employer", party.employer, "names no other party of this case",
+                "give the id of the party that employs this individual (add it to parties, e.g. with role: exporter)")
         _check_party_identity(f"parties[{i}]", party, party_ids, bad, country, enum)
+    if case.transaction in ("deemed_export", "deemed_reexport"):
+        # 15 CFR 734.13(b), 734.14(b): a deemed export releases technology or source code; the KB's
+        # commodities (3A090, 4A090, .z) cannot be released, and 742.6(a)(6)(iv) excludes deemed
+        # exports and reexports from their requirements in any case.
+        for i, item in enumerate(case.items):
+            if item.eccn != "4E091" and (item.eccn is not None or item.kind != "model_weights"):
+                bad(f"items[{i}].eccn" if item.eccn is not None else f"items[{i}].kind", item.eccn or item.kind,
+                    f"a {case.transaction} is a release of technology or source code (15 CFR 734.13(b)); "
+                    "this item is not model weights, and 15 CFR 742.6(a)(6)(iv) excludes deemed exports and reexports "
+                    "from the 3A090/4A090 licence requirements",
+                    "use transaction: export (a shipment of the commodity), or list only 4E091 model weights")
     if case.screening is not None:
         from .parties import HIT_KINDS, MATCHED_ON
 

@@ -32,6 +32,7 @@ def case_schema(kb: Vocabulary) -> dict[str, Any]:
     top = schema["properties"]
     enum(top, "from", countries)
     enum(top, "to", countries)
+    enum(top, "ultimate_destination", countries)
     enum(top, "transaction", kb.values("transaction_kind"))
     enum(top, "end_use", kb.values("end_use_value"))
     enum(top, "regime", kb.values("regime_value"))

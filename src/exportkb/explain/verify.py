@@ -903,8 +903,9 @@ verify = verify_proof
 
 # ------------------------------------------------------------- batch rows
 #: The answers of a batch row (``Determination.to_json``) that a determination proof backs, by predicate.
-ANSWER_PREDICATES = ("license_required", "license_requirement", "exception_available", "presumption_of_denial",
-                     "license_review_policy", "obligation", "red_flag", "case_obligation", "out_of_scope")
+ANSWER_PREDICATES = ("license_required", "license_requirement", "exception_available", "exception_conditional",
+                     "presumption_of_denial", "license_review_policy",
+                     "obligation", "red_flag", "case_obligation", "out_of_scope")
 
 
 def _answer_of_atom(atom: clingo.Symbol, case_id: str, kb: KnowledgeBase) -> tuple | None:
@@ -917,6 +918,8 @@ def _answer_of_atom(atom: clingo.Symbol, case_id: str, kb: KnowledgeBase) -> tup
     rest = [_ident(a) for a in args[1:]]
     if atom.name == "exception_available" and len(rest) == 2:
         return (atom.name, rest[0], kb.exception_names.get(rest[1], (rest[1].upper(),))[0])
+    if atom.name == "exception_conditional" and len(rest) == 3:
+        return (atom.name, rest[0], kb.exception_names.get(rest[1], (rest[1].upper(),))[0], rest[2])
     if atom.name == "red_flag" and len(rest) == 1:
         return (atom.name, rest[0].upper())
     return (atom.name, *rest)
@@ -933,6 +936,8 @@ def answers_of_row(row: dict) -> set[tuple]:
             out.add(("license_required", item))
         out.update(("license_requirement", item, r["id"]) for r in it["requirements"])
         out.update(("exception_available", item, x) for x in it["exceptions_available"])
+        out.update(("exception_conditional", item, c["exception"], c["condition"])
+                   for c in it.get("exceptions_conditional", []))
         if it["presumption_of_denial"] is True:
             out.add(("presumption_of_denial", item))
         # the item's policy: the final rows of license_review_policies (not_stated included; JSON null)
@@ -953,6 +958,8 @@ def describe_answer(answer: tuple) -> str:
         return f"items.{args[0]}.{name} is true"
     if name == "license_requirement":
         return f"items.{args[0]}.requirements includes {args[1]!r}"
+    if name == "exception_conditional":
+        return f"items.{args[0]}.exceptions_conditional includes {args[1]!r} (condition {args[2]!r})"
     if name == "license_review_policy":
         return f"items.{args[0]}.license_review_policy is {args[1]!r}"
     if name in ("exception_available", "obligation"):

@@ -201,7 +201,8 @@ class KnowledgeBase:
                   "exception": 3, "requirement": 3, "country_group": 1, "knowledge_key": 2,
                   "red_flag_def": 3, "obligation_def": 3, "milestone": 2, "review_source": 2,
                   "el_scope_value": 1, "review_policy_value": 1,
-                  "regime_value": 1, "cn_technology": 3, "cn_spec": 2, "guidance_doc": 4}
+                  "regime_value": 1, "cn_technology": 3, "cn_spec": 2,
+                  "united_states_part": 1, "guidance_doc": 4}
         out: dict[str, list[tuple]] = {k: [] for k in wanted}
         for name, arity in wanted.items():
             for sa in ctl.symbolic_atoms.by_signature(name, arity):

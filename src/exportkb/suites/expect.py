@@ -92,6 +92,8 @@ def compare(expect: dict[str, Any] | None, det: Determination) -> list[Mismatch]
                         have = item["exception_regime"].get(str(name).upper(), [])
                         if sorted(regimes) != have:
                             out.append(Mismatch(f"{p}.{name}", sorted(regimes), have))
+                elif k == "exceptions_conditional":  # the exceptions only a fact the case leaves open can make usable
+                    cmp_set(p, k, v, [c["exception"] for c in item["exceptions_conditional"]])
                 elif k.startswith("exceptions"):
                     cmp_set(p, k, v, item["exceptions_available"])
                 elif k.startswith("obligations"):
