@@ -20,11 +20,15 @@ CASE_KEYS = {"in_scope", "red_flags", "red_flags_include", "obligations", "oblig
 # `as_of: YYYY-MM-DD` is an instruction, not an expectation: evaluate the case as if dated so
 # (applied by exportkb.suites.runner; never compared). See docs/regression-suites.md.
 CASE_KEYS = CASE_KEYS | {"as_of"}
+# `guidance` / `guidance_include` / `guidance_exclude`: the dated BIS guidance rows (kb/guidance/), each written
+# "<document id>:<about>" as the JSON's guidance list gives them (law-transition lane).
+CASE_KEYS = CASE_KEYS | {"guidance", "guidance_include", "guidance_exclude"}
 ITEM_KEYS = {
     "eccn", "license_required", "license_required_enforced", "requirements", "requirements_include",
     "exceptions_available", "exceptions_include", "exceptions_unavailable", "exceptions_conditional",
     "presumption_of_denial", "obligations", "obligations_include", "obligations_exclude", "classification_mismatch",
     "license_review_policy", "license_review_policy_cite",
+    "exceptions_pre_ifr", "exception_regime",  # kb/exceptions/pre_ifr.lp (law-transition lane)
 }
 #: The values of ``license_review_policy:`` — the JSON's four policies, ``not_stated`` (the paragraph
 #: that governs states no policy; JSON null with a citation) and ``none`` (no policy at all; JSON null).
@@ -34,7 +38,8 @@ _BOOL_KEYS = {"in_scope", "license_required", "license_required_enforced", "pres
               "classification_mismatch"}
 _LIST_KEYS = {"red_flags", "red_flags_include", "obligations", "obligations_include", "obligations_exclude",
               "requirements", "requirements_include", "exceptions_available", "exceptions_include",
-              "exceptions_unavailable", "exceptions_conditional", "notes", "notes_include", "notes_exclude"}
+              "exceptions_unavailable", "exceptions_conditional", "notes", "notes_include", "notes_exclude",
+              "guidance", "guidance_include", "guidance_exclude", "exceptions_pre_ifr"}
 
 
 #: Which KB predicate argument holds the names of each list-valued expectation, and whether the
@@ -104,6 +109,10 @@ def check_expect_shape(expect: dict[str, Any], item_ids: list[str], src: str, li
                 (f"did you mean '{close[0]}'? " if close else "") + "accepted: " + ", ".join(REVIEW_POLICY_VALUES))
         if key == "license_review_policy_cite" and not isinstance(value, str):
             bad(path, value, "expected a citation", "write the citation as the JSON gives it, e.g. '15 CFR 742.6(b)(14)'")
+        if key == "exception_regime" and not (isinstance(value, dict) and all(
+                isinstance(r, list) and set(r) <= {"ifr", "pre_ifr"} for r in value.values())):
+            bad(path, value, "expected exception names mapped to lists of regimes",
+                "write e.g. exception_regime: {ACA: [ifr, pre_ifr], LPP: [ifr]}")
         if key in ("dates", "figures") and not isinstance(value, dict):
             bad(path, value, "expected a mapping", "write name: value pairs")
         if key == "as_of":

@@ -76,6 +76,8 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
         add("ultimate_destination", String(case.ultimate_destination))
     if case.end_use:
         add("end_use", _constant(case.end_use))
+    if case.early_compliance:  # kb/requirements/transition.lp: the IFR followed as a whole in the window
+        add("early_compliance")
     if case.government_commitment_percent:
         add("government_commitment_percent", Number(case.government_commitment_percent))
 
@@ -126,6 +128,11 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("item_dram_bandwidth", I, Number(item.dram_bandwidth_gbps))
         if item.commercially_available_in_us:
             add("item_commercially_available_us", I)
+        if item.designer_headquarters is not None:
+            add("item_designer_hq", I, String(item.designer_headquarters))
+        if item.product is not None:
+            # compared with the GP10 guidance's named ICs (kb/guidance/may2025.lp) in lower case, single-spaced
+            add("item_product", I, String(" ".join(item.product.lower().split())))
 
     for party in case.parties:
         P = String(party.id)
@@ -169,6 +176,8 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("knows", _constant(key), String("yes"))
         elif value is not None and value is not False:
             add("knows", _constant(key), String(value))
+    if knowledge.wmd_or_military_intelligence_end_use is False:  # stated "no" (kb/guidance/may2025.lp tells it from unstated)
+        add("knows_not", _constant("wmd_or_military_intelligence_end_use"))
     certs = case.h200_certifications
     for key in type(certs).model_fields:
         if getattr(certs, key):

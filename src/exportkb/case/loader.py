@@ -742,6 +742,9 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
             if hit.kind not in HIT_KINDS:
                 bad(f"{base}.kind", hit.kind, "unknown hit kind", "use one of: " + ", ".join(HIT_KINDS))
     country("knowledge.iaas_training_4e091_for_hq", case.knowledge.iaas_training_4e091_for_hq)
+    country("knowledge.ai_training_for_hq", case.knowledge.ai_training_for_hq)
+    for i, item in enumerate(case.items):
+        country(f"items[{i}].designer_headquarters", item.designer_headquarters)
     if case.reform:
         from .reform_names import reform_name_problem
 

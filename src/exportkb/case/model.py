@@ -103,6 +103,8 @@ class Item(_Strict):
     hts: Optional[str] = Field(None, description="Harmonized Tariff Schedule code (at least 6 digits, e.g. 8542.31); the HTS-6 code selects the part 746 supplements (Russia/Belarus) the item is listed in.")
     dram_bandwidth_gbps: Optional[Count] = Field(None, ge=0, le=2_147_483_647, description="Total DRAM bandwidth per unit, GB/s (a whole number; the H200 rule, 91 FR 1684).")
     commercially_available_in_us: Optional[Flag] = Field(None, description="Commercially available in the United States on 15 January 2026 (the H200 rule, 91 FR 1684).")
+    designer_headquarters: Optional[str] = Field(None, description="Where the IC's designer is headquartered (ISO 3166-1 alpha-2; MO for Macau): the GP10 guidance of 13 May 2025 concerns 3A090 ICs designed in Macau or D:5.")
+    product: Optional[str] = Field(None, min_length=1, max_length=200, description="The product name as sold (e.g. Huawei Ascend 910C); compared without regard to case or spacing with the ICs the GP10 guidance of 13 May 2025 names.")
 
 
 class Address(_Strict):
@@ -204,6 +206,13 @@ class Knowledge(_Strict):
     asked_to_remove_destination_references: Optional[Flag] = Field(None, description="The customer asked to remove references to the destination (e.g. Russia) from the documents (G7 joint guidance red flag).")
     new_importer_at_sanctioned_address: Optional[Flag] = Field(None, description="The consignee is a new importer of Common High Priority List items at the address of a sanctioned party (G7 joint guidance red flag).")
     transshipment_via_third_country: Optional[Flag] = Field(None, description="The items are routed through a third country known for diversion to Russia or Belarus (G7 joint guidance red flag).")
+    # The BIS guidance of 13 May 2025 (kb/guidance/may2025.lp; law-transition lane)
+    ai_training_for_hq: Optional[str] = Field(None, description="The items or services will be used to train AI models for or on behalf of a party headquartered in this country (policy statement of 13 May 2025).")
+    wmd_or_military_intelligence_end_use: Optional[Flag] = Field(None, description="The AI model being trained is for a weapons-of-mass-destruction or military-intelligence end use (true), is known not to be (false), or the case does not say (absent).")
+    us_person_support_for_training: Optional[Flag] = Field(None, description="The exporter is a U.S. person whose support, contract, service or employment will be used for, or may assist, that training (15 CFR 744.6, as the policy statement explains it).")
+    first_advanced_ic_orders_after_oct_2022: Optional[Flag] = Field(None, description="The customer began ordering advanced computing ICs only after the October 2022 controls (diversion guidance red flag, 13 May 2025).")
+    residential_address_commercial_quantities: Optional[Flag] = Field(None, description="A customer with a residential address orders commercial quantities (diversion guidance red flag, 13 May 2025).")
+    minimal_online_presence: Optional[Flag] = Field(None, description="The customer has minimal online presence (diversion guidance red flag, 13 May 2025).")
 
 
 class Case(_Strict):
@@ -216,13 +225,14 @@ class Case(_Strict):
     from_: str = Field("US", alias="from", description="Country of export or reexport.")
     to: str = Field(description="Destination country.")
     ultimate_destination: Optional[str] = Field(None, description="Country of the customers the items are ultimately destined to after development, production or storage (15 CFR 740.28(a)); absent means not stated.")
-    end_use: Optional[str] = Field(None, description="ai_model_training | development | production | storage | datacenter_services | other")
+    end_use: Optional[str] = Field(None, description="ai_model_training | development | production | storage | datacenter_services | technical_evaluation | other")
     government_commitment_percent: Count = Field(0, ge=0, le=100000, description="Increase of the destination's allocation (in %) that its government-to-government commitments would justify; the KB caps it at the regulation's maximum (100%).")
     items: list[Item] = Field(min_length=1)
     parties: list[Party] = Field(default_factory=list)
     usage_this_year: Usage = Field(default_factory=Usage)
     knowledge: Knowledge = Field(default_factory=Knowledge)
     h200_certifications: H200Certifications = Field(default_factory=H200Certifications, description="Certifications under the H200 rule (91 FR 1684).")
+    early_compliance: Flag = Field(False, description="In the transition window (2025-01-13 to 2025-05-14) the exporter follows the AI Diffusion IFR as a whole before compliance is required: its requirements bind and its authorizations (AIA, ACM, LPP, amended NAC/ACA, UVEU/NVEU) are open (90 FR 4544 DATES; kb/requirements/transition.lp).")
     reform: Optional[list[str]] = Field(None, description="Named reforms applied to this case (what-if).")
     regime: str = Field("us_ear", description="The law the case asks about: us_ear (the EAR, default) or cn_mofcom (China's Catalogue of Technologies Prohibited and Restricted from Export). Determinations of different regimes are never mixed.")
     screening: Optional[list[ScreeningHit]] = Field(None, description="Screening hits for this case's parties (absent: not screened; [] : screened, no hit). A caller may also pass hits to exportkb.solve.laws.ready(..., hits=...).")

@@ -47,6 +47,8 @@ def case_schema(kb: Vocabulary) -> dict[str, Any]:
     enum(party, "role", kb.values("party_role_value"))
     enum(party, "veu", kb.values("veu_value"))
     enum(defs["Knowledge"]["properties"], "iaas_training_4e091_for_hq", countries)
+    enum(defs["Knowledge"]["properties"], "ai_training_for_hq", countries)
+    enum(item, "designer_headquarters", countries)
     enum(defs["Address"]["properties"], "country", countries)
     status = defs["EntityListStatus"]["properties"]
     enum(status, "scope", kb.values("el_scope_value"))

@@ -87,6 +87,10 @@ def _figure(k: str, v: object) -> str:
     return esc(f"{k} = {v:,}" if isinstance(v, int) else f"{k} = {v}")
 
 
+#: How the text output names the regimes of ``exception_regime`` (kb/exceptions/pre_ifr.lp).
+_REGIME_TEXT = {"ifr": "IFR (legally in force, GAO B-337935)", "pre_ifr": "pre-IFR (binding until 2025-05-15; the regime BIS enforces after 2025-05-13)"}
+
+
 def print_determination(console: Console, det: Determination, mismatches: list[Mismatch] | None = None) -> None:
     if not console.is_terminal:  # piped: long lines stay whole (figures, notes), as the table does
         console.soft_wrap = True
@@ -112,11 +116,22 @@ def print_determination(console: Console, det: Determination, mismatches: list[M
     for key, per_item in det.figures.items():
         if isinstance(per_item, dict):
             console.print(f"figures ({esc(key)}): " + ", ".join(_figure(k, v) for k, v in per_item.items()))
+    for it in det.items.values():  # kb/requirements/transition.lp: in force, not yet binding
+        for p in it.pending_requirements:
+            console.print(f"pending requirement ({esc(it.id)}): {esc(p['id'])} binds from {esc(p['binds_from'])} "
+                          f"({esc(p['cite'])}); not a requirement on the case date")
+    for it in det.items.values():  # kb/exceptions/pre_ifr.lp: which regime each authorization belongs to
+        if it.exception_regime:
+            regimes = "; ".join(f"{name}: {', '.join(_REGIME_TEXT.get(r, r) for r in rs)}"
+                                for name, rs in it.exception_regime.items())
+            console.print(f"exception regime ({esc(it.id)}): {esc(regimes)}")
     for it in det.items.values():
         if it.review_policy is not None:
             console.print(f"licence review policy ({esc(it.id)}): {esc(review_policy_text(it))}")
     for note in det.notes:
         console.print(f"note: {esc(note)}")
+    for g in det.guidance:  # kb/guidance/: what BIS guidance says, never a requirement of the regulation
+        console.print(f"guidance (not a requirement; {esc(g.date)}): {esc(g.about)} — {esc(g.title)} ({esc(g.cite)})")
     for it in det.items.values():
         if it.coverage_note:
             console.print(f"[yellow]coverage[/]: item {esc(it.id)}: {esc(it.coverage_note)}")

@@ -202,7 +202,7 @@ class KnowledgeBase:
                   "red_flag_def": 3, "obligation_def": 3, "milestone": 2, "review_source": 2,
                   "el_scope_value": 1, "review_policy_value": 1,
                   "regime_value": 1, "cn_technology": 3, "cn_spec": 2,
-                  "united_states_part": 1}
+                  "united_states_part": 1, "guidance_doc": 4}
         out: dict[str, list[tuple]] = {k: [] for k in wanted}
         for name, arity in wanted.items():
             for sa in ctl.symbolic_atoms.by_signature(name, arity):
@@ -235,6 +235,11 @@ class KnowledgeBase:
     @cached_property
     def requirement_info(self) -> dict[str, tuple[str, str]]:
         return {r: (label, cite) for r, label, cite in self.facts("requirement")}
+
+    @cached_property
+    def guidance_docs(self) -> dict[str, tuple[str, int, str]]:
+        """Guidance document id -> (title, date YYYYMMDD, citation) (``guidance_doc/4``, kb/guidance/)."""
+        return {g: (title, d, cite) for g, d, title, cite in self.facts("guidance_doc")}
 
     @cached_property
     def review_sources(self) -> dict[str, str]:

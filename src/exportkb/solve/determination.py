@@ -44,6 +44,23 @@ class ReviewPolicy:
 
 
 @dataclass
+class Guidance:
+    """One BIS guidance document that applies to the case (``guidance/3``, kb/guidance/): guidance, not a
+    requirement. Why a key of its own: a reader must never mistake what BIS guidance says for what the
+    regulation requires, so it is kept apart from ``requirements`` and carries its document's date."""
+
+    id: str
+    about: str  # what the document flags for this case, e.g. prc_3a090_ic_needs_bis_authorization("chips")
+    title: str = ""
+    date: str = ""  # the document's date, YYYY-MM-DD
+    cite: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": "guidance", "about": self.about, "title": self.title, "date": self.date,
+                "cite": self.cite}
+
+
+@dataclass
 class ConditionalException:
     """An exception that may be used only once *condition* (a fact the case leaves open) is confirmed."""
 
@@ -75,6 +92,14 @@ class ItemDetermination:
     license_undetermined: list[str] = field(default_factory=list)  # why license_required is None
     coverage: str = "covered"  # "not_covered": the ECCN is outside the KB's ECCN-specific rules (kb/coverage.lp)
     coverage_note: str | None = None  # the sentence that says so, for people reading the JSON
+    #: Which regime each authorization belongs to (kb/exceptions/pre_ifr.lp): name -> ["ifr"], ["pre_ifr"] or both.
+    #: "ifr": legally in force (GAO B-337935); "pre_ifr": the regime BIS enforces after 2025-05-13.
+    exception_regime: dict[str, list[str]] = field(default_factory=dict)
+    #: The exceptions the pre-IFR text offers against a requirement BIS still enforces (pre-IFR 740.8 NAC/ACA).
+    exceptions_pre_ifr: list[str] = field(default_factory=list)
+    #: Requirements in force but not yet binding on the case date (the transition window, kb/requirements/transition.lp):
+    #: [{"id", "label", "cite", "binds_from": YYYY-MM-DD}] — never requirements of the case.
+    pending_requirements: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def license_required_enforced(self) -> bool:
@@ -109,6 +134,9 @@ class ItemDetermination:
             "license_undetermined": list(self.license_undetermined),
             "coverage": self.coverage,
             "coverage_note": self.coverage_note,
+            "exception_regime": {k: list(v) for k, v in self.exception_regime.items()},
+            "exceptions_pre_ifr": list(self.exceptions_pre_ifr),
+            "pending_requirements": [dict(p) for p in self.pending_requirements],
         }
 
 
@@ -124,6 +152,7 @@ class Determination:
     out_of_scope: list[str] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    guidance: list[Guidance] = field(default_factory=list)  # dated BIS guidance (kb/guidance/), never a requirement
     kb_version: str = ""
     source: str = ""
     regime: str = "us_ear"  # the law asked about; determinations of different regimes are never mixed
@@ -144,6 +173,7 @@ class Determination:
             "dates": dict(self.dates),
             "figures": dict(self.figures),
             "notes": list(self.notes),
+            "guidance": [g.to_json() for g in self.guidance],
             "regime": self.regime,
         }
 

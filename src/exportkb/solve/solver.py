@@ -22,7 +22,7 @@ from ..errors import SolveError
 from ..kb.knowledge import KnowledgeBase, python_value
 from . import fastclingo
 from .atoms import parse_flat, parse_nested, split_atoms
-from .determination import ConditionalException, Determination, ItemDetermination, Requirement, ReviewPolicy, iso
+from .determination import ConditionalException, Determination, Guidance, ItemDetermination, Requirement, ReviewPolicy, iso
 
 DEFAULT_CHUNK = 500
 
@@ -241,6 +241,18 @@ class Solver:
                 items[a[1]].classification_mismatch = f"declared {a[2]}, specs give {a[3]}"
             elif name == "note":
                 det.notes.append(str(a[1]))
+            elif name == "exception_regime":  # kb/exceptions/pre_ifr.lp
+                items[a[1]].exception_regime.setdefault(kb.exception_names.get(a[2], (a[2].upper(),))[0], []).append(str(a[3]))
+            elif name == "pending_requirement":  # kb/requirements/transition.lp: in force, binds later
+                label, cite = kb.requirement_info.get(str(a[2]), (str(a[2]), ""))
+                items[a[1]].pending_requirements.append({"id": str(a[2]), "label": label, "cite": cite,
+                                                         "binds_from": _iso(a[3])})
+            elif name == "pre_ifr_exception":
+                items[a[1]].exceptions_pre_ifr.append(kb.exception_names.get(a[2], (a[2].upper(),))[0])
+            elif name == "guidance":  # kb/guidance/: dated BIS guidance, kept apart from requirements
+                g_id = str(a[1])
+                title, g_date, cite = kb.guidance_docs.get(g_id, ("", 0, ""))
+                det.guidance.append(Guidance(g_id, str(a[2]), title, _iso(g_date) if g_date else "", cite))
             elif name == "presumption_of_denial":
                 items[a[1]].presumption_of_denial = True
             elif name == "license_review_policy":
@@ -291,6 +303,9 @@ class Solver:
             it.license_undetermined.sort()
             it.entity_list_review_policy.sort(key=lambda p: (p["entry"], p["policy"]))
             it.exceptions_available.sort()
+            it.exceptions_pre_ifr.sort()
+            it.pending_requirements.sort(key=lambda p: p["id"])
+            it.exception_regime = {k: sorted(v) for k, v in sorted(it.exception_regime.items())}
             it.exceptions_conditional.sort(key=lambda c: (c.exception, c.condition))
             it.obligations.sort()
         det.red_flags.sort()
@@ -300,6 +315,7 @@ class Solver:
         # The model's atom order depends on grounding (chunk composition, engine): sort every
         # list and mapping so the JSON of a case never depends on what it was solved with.
         det.notes.sort()
+        det.guidance.sort(key=lambda g: (g.id, g.about))
         det.out_of_scope.sort()
         det.figures = {k: dict(sorted(v.items())) if isinstance(v, dict) else v for k, v in sorted(det.figures.items())}
         return det

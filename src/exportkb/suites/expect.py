@@ -51,6 +51,8 @@ def compare(expect: dict[str, Any] | None, det: Determination) -> list[Mismatch]
             cmp_set(path, key, want, det.red_flags)
         elif key in ("notes", "notes_include", "notes_exclude"):
             cmp_set(path, key, want, det.notes)
+        elif key in ("guidance", "guidance_include", "guidance_exclude"):
+            cmp_set(path, key, want, [f"{g.id}:{g.about}" for g in det.guidance])
         elif key in ("obligations", "obligations_include"):
             cmp_set(path, key, want, det.obligations)
         elif key in ("dates", "figures"):
@@ -83,6 +85,13 @@ def compare(expect: dict[str, Any] | None, det: Determination) -> list[Mismatch]
                         out.append(Mismatch(p, v, have))
                 elif k.startswith("requirements"):
                     cmp_set(p, k, v, [r["id"] for r in item["requirements"]])
+                elif k == "exceptions_pre_ifr":  # kb/exceptions/pre_ifr.lp: the pre-IFR set BIS enforces
+                    cmp_set(p, "exceptions", v, item["exceptions_pre_ifr"])
+                elif k == "exception_regime":  # name -> regimes, for the names given
+                    for name, regimes in v.items():
+                        have = item["exception_regime"].get(str(name).upper(), [])
+                        if sorted(regimes) != have:
+                            out.append(Mismatch(f"{p}.{name}", sorted(regimes), have))
                 elif k == "exceptions_conditional":  # the exceptions only a fact the case leaves open can make usable
                     cmp_set(p, k, v, [c["exception"] for c in item["exceptions_conditional"]])
                 elif k.startswith("exceptions"):
