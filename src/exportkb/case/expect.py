@@ -22,8 +22,8 @@ CASE_KEYS = {"in_scope", "red_flags", "red_flags_include", "obligations", "oblig
 CASE_KEYS = CASE_KEYS | {"as_of"}
 ITEM_KEYS = {
     "eccn", "license_required", "license_required_enforced", "requirements", "requirements_include",
-    "exceptions_available", "exceptions_include", "exceptions_unavailable", "presumption_of_denial",
-    "obligations", "obligations_include", "obligations_exclude", "classification_mismatch",
+    "exceptions_available", "exceptions_include", "exceptions_unavailable", "exceptions_conditional",
+    "presumption_of_denial", "obligations", "obligations_include", "obligations_exclude", "classification_mismatch",
     "license_review_policy", "license_review_policy_cite",
 }
 #: The values of ``license_review_policy:`` — the JSON's four policies, ``not_stated`` (the paragraph
@@ -34,7 +34,7 @@ _BOOL_KEYS = {"in_scope", "license_required", "license_required_enforced", "pres
               "classification_mismatch"}
 _LIST_KEYS = {"red_flags", "red_flags_include", "obligations", "obligations_include", "obligations_exclude",
               "requirements", "requirements_include", "exceptions_available", "exceptions_include",
-              "exceptions_unavailable", "notes", "notes_include", "notes_exclude"}
+              "exceptions_unavailable", "exceptions_conditional", "notes", "notes_include", "notes_exclude"}
 
 
 #: Which KB predicate argument holds the names of each list-valued expectation, and whether the
@@ -45,6 +45,7 @@ _CASE_VOCAB = {"red_flags": ("red_flag/2", 1), "red_flags_include": ("red_flag/2
 _ITEM_VOCAB = {"requirements": ("license_requirement/3", 2), "requirements_include": ("license_requirement/3", 2),
                "exceptions_available": ("exception_available/3", 2), "exceptions_include": ("exception_available/3", 2),
                "exceptions_unavailable": ("exception_available/3", 2),
+               "exceptions_conditional": ("exception_conditional/4", 2),
                "obligations": ("obligation/3", 2), "obligations_include": ("obligation/3", 2),
                "obligations_exclude": ("obligation/3", 2)}
 
@@ -57,7 +58,7 @@ def expectation_names(kb: Any, signature: str, position: int) -> set[str] | None
     names = kb.head_constants(signature, position)
     if names is None:
         return None
-    if signature == "exception_available/3":
+    if signature in ("exception_available/3", "exception_conditional/4"):
         return {kb.exception_names.get(x, (x.upper(),))[0].upper() for x in names}
     if signature == "red_flag/2":
         return {x.upper() for x in names}
@@ -80,7 +81,7 @@ def check_expect_shape(expect: dict[str, Any], item_ids: list[str], src: str, li
         vocab = expectation_names(kb, *where)
         if vocab is None:
             return
-        upper = where[0] in ("exception_available/3", "red_flag/2")
+        upper = where[0] in ("exception_available/3", "exception_conditional/4", "red_flag/2")
         for i, v in enumerate(values):
             if (v.upper() if upper else v) in vocab:
                 continue

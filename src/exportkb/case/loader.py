@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 from ..errors import CaseError, ExportKBError, FieldProblem
 from .expect import check_expect_shape
 from .exact import INT32_MAX, MAX_ITEMS, TPP_BOUND
-from .eccn import eccn_problem, hts6
+from .eccn import eccn_problem, hts6, well_formed
 from .model import CASE_KEY_RE, Case, Item, Party
 from .vocabulary import Vocabulary
 
@@ -628,6 +628,16 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
             why = eccn_problem(item.eccn, kb.eccns)
             if why is not None:
                 bad(f"{base}.eccn", item.eccn, *why)
+        if item.for_eccn is not None:
+            # the CCL's "for" notation names the item software or technology is for (3D901 for 3A901.b);
+            # any well-formed ECCN is accepted, as for eccn
+            why = eccn_problem(item.for_eccn, kb.eccns)
+            if why is not None or item.for_eccn == "EAR99":
+                bad(f"{base}.for_eccn", item.for_eccn, *(why or ("EAR99 is not a CCL entry software or technology can be 'for'",
+                                                                 "give the ECCN of the item, e.g. 3A901.b, or remove for_eccn")))
+            elif item.eccn is None or (well_formed(item.eccn) and (item.eccn == "EAR99" or item.eccn[1] not in "DE")):
+                bad(f"{base}.for_eccn", item.for_eccn, "for_eccn qualifies software (D) or technology (E) ECCNs only",
+                    "give the item's software or technology ECCN in eccn (e.g. 3D901), or remove for_eccn")
         if item.hts is not None and hts6(item.hts) is None:
             bad(f"{base}.hts", item.hts, "not an HTS code",
                 "give the Harmonized Tariff Schedule code, at least 6 digits (e.g. 8542.31 or 854231, or 8542.31.0000)")
@@ -697,6 +707,9 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
         country(f"{base}.country", party.country)
         country(f"{base}.headquarters", party.headquarters)
         country(f"{base}.ultimate_parent_headquarters", party.ultimate_parent_headquarters)
+        if party.employed_since is not None and not DATE_MIN <= party.employed_since <= DATE_MAX:
+            bad(f"{base}.employed_since", party.employed_since.isoformat(),
+                f"outside {DATE_MIN.isoformat()} .. {DATE_MAX.isoformat()}", "check the year (write the date as YYYY-MM-DD)")
     party_ids = [p.id for p in case.parties]
     for i, party in enumerate(case.parties):
         if party.same_veu_as is not None and (party.same_veu_as not in party_ids or party.same_veu_as == party.id):

@@ -44,7 +44,9 @@ def determination_table(det: Determination) -> Table:
         reqs = "\n".join(f"{esc(r.id)} [dim]{esc(r.cite)}[/]" + ("" if r.enforced else " [yellow]*[/]")
                          for r in item.requirements)
         table.add_row(esc(item.id), esc(item.eccn or "-"), lic, reqs or "-",
-                      esc(", ".join(item.exceptions_available) or "-"),
+                      esc(", ".join(item.exceptions_available
+                                    + [f"{c.exception} (conditional: {c.condition})" for c in item.exceptions_conditional])
+                          or "-"),
                       esc(review_policy_text(item)), "\n".join(esc(o) for o in item.obligations) or "-")
     return table
 

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from ..budget import Deadline
 
 # The determinations a why-proof is built for (show.lp outputs that are conclusions).
-DETERMINATIONS = ("license_required", "license_requirement", "exception_available", "presumption_of_denial",
+DETERMINATIONS = ("license_required", "license_requirement", "exception_available", "exception_conditional",
+                  "presumption_of_denial",
                   "license_review_policy",
                   "red_flag", "obligation", "case_obligation", "out_of_scope")
 DEFAULT_WHY_NOT_DEPTH = 4

@@ -51,7 +51,8 @@ T = A.ASTType
 COMPACT_FORMAT = "compact-1"
 F = "__f"
 #: The determinations a proof is built for (as in api.DETERMINATIONS; duplicated to keep imports light).
-DETERMINATIONS = ("license_required", "license_requirement", "exception_available", "presumption_of_denial",
+DETERMINATIONS = ("license_required", "license_requirement", "exception_available", "exception_conditional",
+                  "presumption_of_denial",
                   "license_review_policy",
                   "red_flag", "obligation", "case_obligation", "out_of_scope")
 INF = float("inf")

@@ -44,12 +44,26 @@ class ReviewPolicy:
 
 
 @dataclass
+class ConditionalException:
+    """An exception that may be used only once *condition* (a fact the case leaves open) is confirmed."""
+
+    exception: str
+    condition: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"exception": self.exception, "condition": self.condition}
+
+
+@dataclass
 class ItemDetermination:
     id: str
     eccn: str | None = None
     license_required: bool | None = False  # None: not determined (e.g. an unresolved potential Entity List match)
     requirements: list[Requirement] = field(default_factory=list)
     exceptions_available: list[str] = field(default_factory=list)
+    # Exceptions whose every stated condition holds but one rests on a fact the case does not give
+    # (e.g. the IC designer's approval): never "available" until that fact is confirmed.
+    exceptions_conditional: list[ConditionalException] = field(default_factory=list)
     presumption_of_denial: bool = False
     obligations: list[str] = field(default_factory=list)
     classification_mismatch: str | None = None
@@ -84,6 +98,7 @@ class ItemDetermination:
             "license_required_enforced": self.license_required_enforced,
             "requirements": [r.to_json() for r in self.requirements],
             "exceptions_available": list(self.exceptions_available),
+            "exceptions_conditional": [c.to_json() for c in self.exceptions_conditional],
             "presumption_of_denial": self.presumption_of_denial,
             "license_review_policy": self.license_review_policy,
             "license_review_policy_cite": self.license_review_policy_cite,

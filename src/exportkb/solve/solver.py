@@ -22,7 +22,7 @@ from ..errors import SolveError
 from ..kb.knowledge import KnowledgeBase, python_value
 from . import fastclingo
 from .atoms import parse_flat, parse_nested, split_atoms
-from .determination import Determination, ItemDetermination, Requirement, ReviewPolicy, iso
+from .determination import ConditionalException, Determination, ItemDetermination, Requirement, ReviewPolicy, iso
 
 DEFAULT_CHUNK = 500
 
@@ -232,6 +232,9 @@ class Solver:
                 items[a[1]].license_required = True
             elif name == "exception_available":
                 items[a[1]].exceptions_available.append(kb.exception_names.get(a[2], (a[2].upper(),))[0])
+            elif name == "exception_conditional":
+                items[a[1]].exceptions_conditional.append(
+                    ConditionalException(kb.exception_names.get(a[2], (a[2].upper(),))[0], str(a[3])))
             elif name == "requirement_not_enforced":
                 not_enforced.add((a[1], a[2]))
             elif name == "classification_mismatch":
@@ -288,6 +291,7 @@ class Solver:
             it.license_undetermined.sort()
             it.entity_list_review_policy.sort(key=lambda p: (p["entry"], p["policy"]))
             it.exceptions_available.sort()
+            it.exceptions_conditional.sort(key=lambda c: (c.exception, c.condition))
             it.obligations.sort()
         det.red_flags.sort()
         det.obligations.sort()

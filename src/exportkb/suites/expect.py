@@ -83,6 +83,8 @@ def compare(expect: dict[str, Any] | None, det: Determination) -> list[Mismatch]
                         out.append(Mismatch(p, v, have))
                 elif k.startswith("requirements"):
                     cmp_set(p, k, v, [r["id"] for r in item["requirements"]])
+                elif k == "exceptions_conditional":  # the exceptions only a fact the case leaves open can make usable
+                    cmp_set(p, k, v, [c["exception"] for c in item.get("exceptions_conditional", [])])
                 elif k.startswith("exceptions"):
                     cmp_set(p, k, v, item["exceptions_available"])
                 elif k.startswith("obligations"):
