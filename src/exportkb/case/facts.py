@@ -89,12 +89,12 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("item_eccn", I, String(item.eccn))
             for within in eccn_prefixes(item.eccn):  # 4A906.a.1 -> 4A906, 4A906.a, 4A906.a.1 (kb/coverage.lp)
                 add("item_eccn_within", I, String(within))
-        if item.for_eccn is not None:
-            for within in eccn_prefixes(item.for_eccn):
-                add("item_for_within", I, String(within))
             cat = eccn_category(item.eccn)
             if cat is not None:
                 add("item_eccn_category", I, Number(cat))
+        if item.for_eccn is not None:
+            for within in eccn_prefixes(item.for_eccn):
+                add("item_for_within", I, String(within))
         if item.hts is not None:
             code = hts6(item.hts)
             if code is not None:
