@@ -50,6 +50,12 @@ REFORM_ONLY = {
     "review.final_no_overlap": "fires only with review_overlap_most_restrictive = 0 (a reform)",
     "review.note_overlap_unresolved": "fires only with review_overlap_most_restrictive = 0 (a reform)",
     "review.hq_from_742_6": "fires only with hq_review_from_742_6 = 1 (a reform)",
+    # The IEC destination rows are UNVERIFIED (kb/exceptions/iec.lp), so IEC is "available" only with
+    # iec_document_verified = 1: the reform iec-document-verified, case
+    # tests/cases/advanced_technologies/iec-4a906-uk-document-verified.yaml
+    "iec.document_verified": "fires only with iec_document_verified = 1 (a reform)",
+    "iec.available": "fires only with iec_document_verified = 1 (a reform)",
+    "iec.obligation_document_available": "fires only with iec_document_verified = 1 (a reform)",
 }
 
 

@@ -37,6 +37,19 @@ def base(value: str) -> str:
     return value.split(".", 1)[0]
 
 
+def prefixes(value: str) -> list[str]:
+    """The entry and each enclosing paragraph of a well-formed ECCN, itself included
+    (``4A906.a.1`` → ``4A906``, ``4A906.a``, ``4A906.a.1``); none for EAR99 or a malformed string.
+
+    Why: a rule written for an entry (the 900-series entries of kb/requirements/advanced_technologies.lp)
+    or for a paragraph ("3D901 (for 3A901.b)") must reach an item declared under any paragraph below
+    it, and clingo has no string functions to cut an ECCN apart."""
+    if value == EAR99 or not ECCN_RE.match(value):
+        return []
+    parts = value.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
+
+
 def category(value: str) -> int | None:
     """The CCL category (0-9) of a well-formed ECCN; None for EAR99."""
     if value == EAR99 or not ECCN_RE.match(value):

@@ -21,7 +21,7 @@ String = lru_cache(maxsize=8192)(_String)
 Number = lru_cache(maxsize=8192)(_Number)
 _constant = lru_cache(maxsize=1024)(lambda name: Function(name))
 
-from .eccn import category as eccn_category, hts6
+from .eccn import category as eccn_category, hts6, prefixes as eccn_prefixes
 from .exact import LIMB
 from .loader import mantissa_exponent
 from .model import Case
@@ -91,9 +91,14 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("item_kind", I, _constant(kind))
         if item.eccn is not None:
             add("item_eccn", I, String(item.eccn))
+            for within in eccn_prefixes(item.eccn):  # 4A906.a.1 -> 4A906, 4A906.a, 4A906.a.1 (kb/coverage.lp)
+                add("item_eccn_within", I, String(within))
             cat = eccn_category(item.eccn)
             if cat is not None:
                 add("item_eccn_category", I, Number(cat))
+        if item.for_eccn is not None:
+            for within in eccn_prefixes(item.for_eccn):
+                add("item_for_within", I, String(within))
         if item.hts is not None:
             code = hts6(item.hts)
             if code is not None:
@@ -162,6 +167,12 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
             add("party_d5_majority_owned", P)
         if party.d5_majority_owned is False:
             add("party_d5_not_majority_owned", P)
+        if party.employed_since is not None:
+            add("party_employed_since", P, Number(date_int(party.employed_since)))
+        if party.prohibited_person is True:
+            add("party_prohibited", P)
+        if party.prohibited_person is False:
+            add("party_not_prohibited", P)
         _party_identity_facts(party, P, String, Number, _constant, add)
     _screening_facts(case, String, Number, _constant, add)
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 from ..errors import CaseError, ExportKBError, FieldProblem
 from .expect import check_expect_shape
 from .exact import INT32_MAX, MAX_ITEMS, TPP_BOUND
-from .eccn import eccn_problem, hts6
+from .eccn import eccn_problem, hts6, well_formed
 from .model import CASE_KEY_RE, Case, Item, Party
 from .vocabulary import Vocabulary
 
@@ -637,6 +637,16 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
             why = eccn_problem(item.eccn, kb.eccns)
             if why is not None:
                 bad(f"{base}.eccn", item.eccn, *why)
+        if item.for_eccn is not None:
+            # the CCL's "for" notation names the item software or technology is for (3D901 for 3A901.b);
+            # any well-formed ECCN is accepted, as for eccn
+            why = eccn_problem(item.for_eccn, kb.eccns)
+            if why is not None or item.for_eccn == "EAR99":
+                bad(f"{base}.for_eccn", item.for_eccn, *(why or ("EAR99 is not a CCL entry software or technology can be 'for'",
+                                                                 "give the ECCN of the item, e.g. 3A901.b, or remove for_eccn")))
+            elif item.eccn is None or (well_formed(item.eccn) and (item.eccn == "EAR99" or item.eccn[1] not in "DE")):
+                bad(f"{base}.for_eccn", item.for_eccn, "for_eccn qualifies software (D) or technology (E) ECCNs only",
+                    "give the item's software or technology ECCN in eccn (e.g. 3D901), or remove for_eccn")
         if item.hts is not None and hts6(item.hts) is None:
             bad(f"{base}.hts", item.hts, "not an HTS code",
                 "give the Harmonized Tariff Schedule code, at least 6 digits (e.g. 8542.31 or 854231, or 8542.31.0000)")
@@ -706,6 +716,9 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
         country(f"{base}.country", party.country)
         country(f"{base}.headquarters", party.headquarters)
         country(f"{base}.ultimate_parent_headquarters", party.ultimate_parent_headquarters)
+        if party.employed_since is not None and not DATE_MIN <= party.employed_since <= DATE_MAX:
+            bad(f"{base}.employed_since", party.employed_since.isoformat(),
+                f"outside {DATE_MIN.isoformat()} .. {DATE_MAX.isoformat()}", "check the year (write the date as YYYY-MM-DD)")
     party_ids = [p.id for p in case.parties]
     for i, party in enumerate(case.parties):
         if party.same_veu_as is not None and (party.same_veu_as not in party_ids or party.same_veu_as == party.id):
@@ -719,16 +732,20 @@ def check_against_kb(case: Case, kb: Vocabulary) -> list[FieldProblem]:
                 "give the id of the party that employs this individual (add it to parties, e.g. with role: exporter)")
         _check_party_identity(f"parties[{i}]", party, party_ids, bad, country, enum)
     if case.transaction in ("deemed_export", "deemed_reexport"):
-        # 15 CFR 734.13(b), 734.14(b): a deemed export releases technology or source code; the KB's
-        # commodities (3A090, 4A090, .z) cannot be released, and 742.6(a)(6)(iv) excludes deemed
-        # exports and reexports from their requirements in any case.
+        # 15 CFR 734.13(b), 734.14(b): a deemed export releases technology or source code, so only an
+        # item of product group D (software) or E (technology) — 4E091 weights, the September 2024
+        # rule's 3D901/3E901/4D906/4E906 ... — can be released; the KB's commodities (3A090, 4A090, .z,
+        # 4A906 ...) cannot, and 742.6(a)(6)(iv) excludes deemed releases from the 3A090/4A090 requirements.
         for i, item in enumerate(case.items):
-            if item.eccn != "4E091" and (item.eccn is not None or item.kind != "model_weights"):
+            released = (item.eccn is not None and len(item.eccn) > 1 and item.eccn[1] in "DE") or (
+                item.eccn is None and item.kind == "model_weights")
+            if not released:
                 bad(f"items[{i}].eccn" if item.eccn is not None else f"items[{i}].kind", item.eccn or item.kind,
                     f"a {case.transaction} is a release of technology or source code (15 CFR 734.13(b)); "
-                    "this item is not model weights, and 15 CFR 742.6(a)(6)(iv) excludes deemed exports and reexports "
-                    "from the 3A090/4A090 licence requirements",
-                    "use transaction: export (a shipment of the commodity), or list only 4E091 model weights")
+                    "this item is not software or technology (ECCN product group D or E, or model weights), and "
+                    "15 CFR 742.6(a)(6)(iv) excludes deemed exports and reexports from the 3A090/4A090 licence requirements",
+                    "use transaction: export (a shipment of the commodity), or list only software/technology items "
+                    "(e.g. 4E091 model weights, 3E901 technology)")
     if case.screening is not None:
         from .parties import HIT_KINDS, MATCHED_ON
 

@@ -105,6 +105,7 @@ class Item(_Strict):
     commercially_available_in_us: Optional[Flag] = Field(None, description="Commercially available in the United States on 15 January 2026 (the H200 rule, 91 FR 1684).")
     designer_headquarters: Optional[str] = Field(None, description="Where the IC's designer is headquartered (ISO 3166-1 alpha-2; MO for Macau): the GP10 guidance of 13 May 2025 concerns 3A090 ICs designed in Macau or D:5.")
     product: Optional[str] = Field(None, min_length=1, max_length=200, description="The product name as sold (e.g. Huawei Ascend 910C); compared without regard to case or spacing with the ICs the GP10 guidance of 13 May 2025 names.")
+    for_eccn: Optional[str] = Field(None, description="Software or technology only: the ECCN (with paragraph) of the item it is for, in the CCL's 'for' notation, e.g. 3A901.b for 3D901 software (the September 2024 rule, 89 FR 72926).")
 
 
 class Address(_Strict):
@@ -173,6 +174,8 @@ class Party(_Strict):
     address: Optional[Address] = Field(None, description="The party's address (address-only Entity List entries, 744.16(f)).")
     owned_by: list[Owner] = Field(default_factory=list, description="Owners and their shares (the Affiliates rule, 90 FR 47201).")
     entity_list: Optional[EntityListStatus] = Field(None, description="Stated Entity List status, for users who screen elsewhere.")
+    employed_since: Optional[IsoDate] = Field(None, description="Deemed releases: the date since which this individual has been an employee or contractor of the releasing entity (the grandfather clause of 742.4(a)(5)(ii)(A), 6 September 2024).")
+    prohibited_person: Optional[Flag] = Field(None, description="Listed on the Entity List, Unverified List, Military End-User List or Denied Persons List (742.4(a)(5)(ii)(A); 740.2(a)(17)); absent: not stated.")
 
 
 class Usage(_Strict):

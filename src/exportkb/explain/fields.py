@@ -43,6 +43,8 @@ INPUT_FIELDS: dict[str, tuple[str, str]] = {
     "item_incorporated_into_non_ear99": ("items", "incorporated_into_non_ear99"),
     "item_eccn_category": ("items", "eccn"),  # the category is the ECCN's first character (case.eccn)
     "item_hts6": ("items", "hts"),
+    "item_eccn_within": ("items", "eccn"),  # the entry and paragraphs of the declared ECCN (case.eccn)
+    "item_for_within": ("items", "for_eccn"),
     "item_technology": ("items", "technology"),
     "item_spec": ("items", "technology_specs"),
     "foreign_item": ("items", "id"),
@@ -59,6 +61,9 @@ INPUT_FIELDS: dict[str, tuple[str, str]] = {
     "party_individual": ("parties", "individual"),
     "party_distributor": ("parties", "distributor"),
     "party_veu": ("parties", "veu"),
+    "party_employed_since": ("parties", "employed_since"),
+    "party_not_prohibited": ("parties", "prohibited_person"),
+    "party_prohibited": ("parties", "prohibited_person"),
     "party_supp10_security": ("parties", "meets_supp10_security"),
     "party_same_veu": ("parties", "same_veu_as"),
     "party_employer": ("parties", "employer"),

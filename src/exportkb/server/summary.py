@@ -115,7 +115,8 @@ def summarize(kb: KnowledgeBase, det: dict[str, Any]) -> Summary:
                                 f"item {item_id}: a license application is needed.", tone="required", item=item_id))
         cond = it.get("exceptions_conditional")
         if cond:
-            entries = cond.items() if isinstance(cond, dict) else ((c, None) for c in cond)
+            entries = cond.items() if isinstance(cond, dict) else (
+                (c["exception"], c.get("condition")) if isinstance(c, dict) else (c, None) for c in cond)
             for x, why in entries:
                 const, name, cite = _exception(kb, x if isinstance(x, str) else str(x))
                 reason = f": {why if isinstance(why, str) else ', '.join(map(str, why))}" if why else ""
