@@ -56,6 +56,9 @@ REFORM_ONLY = {
     "iec.document_verified": "fires only with iec_document_verified = 1 (a reform)",
     "iec.available": "fires only with iec_document_verified = 1 (a reform)",
     "iec.obligation_document_available": "fires only with iec_document_verified = 1 (a reform)",
+    # The December 2024 correction's text was not read: 4D906 software is within the limited exclusion
+    # only under the reading reform (tests/cases/advanced_technologies/*read-as-inclusion.yaml).
+    "at.limited_scope_4d906": "fires only with at_limited_exclusion_4d906_software = 1 (a reform)",
 }
 
 
