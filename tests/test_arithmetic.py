@@ -45,7 +45,10 @@ def test_figure_value_reads_millions_terms_of_either_sign():
 #: 742.6(b)(10)(iii)(C) raises the allocation only for Supp. No. 5 paragraph (b) destinations. Their
 #: list is UNVERIFIED and ships empty, so the uplift arithmetic is checked under the hypothetical
 #: reform that lists Saudi Arabia and the UAE there (queries/reforms/supp5b-sa-ae-hypothetical.lp).
-SUPP5B_REFORM = ("supp5b-sa-ae-hypothetical",)
+#: 740.2(a)(9)(ii) as written bars LPP to D:1/D:4 destinations not in A:5/A:6, the UAE and Saudi Arabia
+#: among them (note lpp_740_2_gap); the LPP cap arithmetic is checked under the reform that reads the
+#: gap closed (queries/reforms/lpp-740-2-gap-closed), as tests/cases/allocations do.
+SUPP5B_REFORM = ("supp5b-sa-ae-hypothetical", "lpp-740-2-gap-closed")
 SUPP5B_HYPOTHETICAL = {"SA", "AE"}
 
 
@@ -180,7 +183,8 @@ def test_aia_certification_threshold_matches_python(kb, solver, quantities, tpps
     for i, q in enumerate(quantities):
         q = min(q, room // tpps[i])
         room -= q * tpps[i]
-        items.append({"id": f"i{i}", "eccn": "3A090.a", "quantity": q, "tpp": max(tpps[i], 4800)})
+        # designer_approved: 740.27(a)(1) — without it AIA is only conditional (the arithmetic is the subject here)
+        items.append({"id": f"i{i}", "eccn": "3A090.a", "quantity": q, "tpp": max(tpps[i], 4800), "designer_approved": True})
     shipped = sum(it["quantity"] * it["tpp"] for it in items)
     if shipped > BOUND:
         return  # the raised TPP (4,800 minimum for a .a item) pushed it over: the loader's job, tested below
