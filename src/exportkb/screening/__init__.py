@@ -5,7 +5,7 @@ apply (15 CFR 744.11, Supp. No. 4 to part 744). It reads the user's list file, n
 rules, and it hands the KB plain hits (:class:`ListMatch`, one-to-one with
 ``exportkb.case.parties.ListHit``) so a determination can cite the entry.
 
-The matching libraries (rapidfuzz, fingerprints, pypinyin, iuliia, anyascii, jellyfish) are an
+The matching libraries (rapidfuzz, fingerprints, pypinyin, iuliia, anyascii, numpy) are an
 optional extra: ``pip install 'exportkb[screening]'``. Importing this package does not need them;
 building a :class:`Screener` does, and says how to install them if they are missing.
 """

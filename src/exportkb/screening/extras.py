@@ -17,7 +17,7 @@ LIBRARIES = {
     "pypinyin": "pypinyin",
     "iuliia": "iuliia",
     "anyascii": "anyascii",
-    "jellyfish": "jellyfish",
+    "numpy": "numpy",
 }
 
 

@@ -150,7 +150,7 @@ class Tables:
         becomes the Wikipedia scheme's, and the word-final -iy/-yy/-ij/-i (ий, ый) becomes -y."""
         s = self.fold_re.sub(lambda m: self.fold_rules[m.group(0)], token)
         s = re.sub(r"c(?=[eiy])", "ts", s)  # ц before a front vowel: "Centr" = "Tsentr"
-        s = re.sub(r"(?<=[bcdfgklmnprstvz])(?:iy|yy|ij|ii|yj|iy|y|i)$", "y", s)
+        s = re.sub(r"(?<=[bcdfgklmnprstvz])(?:iy|yy|yi|ij|ii|yj|y|i)$", "y", s)
         return re.sub(r"([aeiou])(?:i|j)(?=[^aeiou]|$)", r"\1y", s)
 
 

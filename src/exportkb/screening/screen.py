@@ -26,8 +26,11 @@ from .normalize import NormName, Token, normalise
 DEFAULT_THRESHOLD = 0.80
 #: A score at or above this (after normalisation the same tokens) is a "match", below it an alert is "potential"
 CONFIRMED = 0.97
-#: Names scored per party after blocking
+#: Name shapes scored per party after blocking
 CANDIDATES = 24
+#: A shape whose rank score (blocking's estimate of the aligned score) is this far below the threshold
+#: is not aligned: the estimate counts the same similarities as the aligner, so it is rarely far off
+RANK_MARGIN = 0.25
 #: Weight of a legal-form token (legal forms are a weak signal: "Co., Ltd." says little)
 LEGAL_WEIGHT = 0.35
 #: Similarities by operation
@@ -104,20 +107,35 @@ class Name:
 
 @dataclass
 class Screener:
-    """A list's index and scorer. Build once per list file (:meth:`build`), screen many parties."""
+    """A list's index and scorer. Build once per list file (:meth:`build`), screen many parties.
+
+    The index is kept per *shape* (a distinct normalised token sequence): names that normalise alike
+    ("ZHANG, Wei" listed under thirty entries) are ranked and aligned once and then reported for every
+    entry that lists them, so no entry is lost to the candidate cut because its name is common.
+    """
 
     slist: ScreeningList
     threshold: float = DEFAULT_THRESHOLD
     names: list[Name] = field(default_factory=list)
-    postings: dict[str, list[int]] = field(default_factory=dict)
     df: dict[str, int] = field(default_factory=dict)
     addresses: list[tuple[int, ParsedAddress]] = field(default_factory=list)
     address_postings: dict[str, list[int]] = field(default_factory=dict)
+    #: shape id -> the indices (into :attr:`names`) of the names of that shape
+    shape_names: list[list[int]] = field(default_factory=list)
+    #: vocabulary key ("t:word", "f:fold") -> array of the shape ids whose core holds it
+    postings: dict[str, object] = field(default_factory=dict)
+    #: one-deletion key -> the "t:" vocabulary words it comes from (typo-tolerant lookup, SymSpell style)
+    deletions: dict[str, list[str]] = field(default_factory=dict)
+    #: per shape, the summed weight of its core tokens (the rank score's denominator)
+    shape_weight: object = None
+    #: vocabulary key -> the weight of the listed word it stands for (a fold: its lightest word)
+    key_weight: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def build(cls, slist: ScreeningList, threshold: float = DEFAULT_THRESHOLD) -> "Screener":
         """Normalise every name and alias, index their keys and every listed address."""
         need("rapidfuzz")
+        np = need("numpy")
         s = cls(slist, threshold)
         for i, e in enumerate(slist.entries):
             if not e.address_only:
@@ -130,11 +148,43 @@ class Screener:
                     pa = parse_address(a.text())
                     if pa.building:
                         s.addresses.append((i, pa))
-        for n, name in enumerate(s.names):
-            for k in set(_keys(name.norm.core)):
-                s.postings.setdefault(k, []).append(n)
-        for k, v in s.postings.items():
-            s.df[k] = len(v)
+        shape_of: dict[tuple[tuple[str, bool], ...], int] = {}
+        lists: dict[str, list[int]] = {}
+        cores: list[tuple[Token, ...]] = []
+        for name in s.names:
+            core = name.norm.core
+            cores.append(core)
+            shape = tuple((t.text, t.legal) for t in name.norm.tokens)
+            keys = set(_vocab_keys(core))
+            sid = shape_of.get(shape)
+            if sid is None:
+                sid = shape_of[shape] = len(s.shape_names)
+                s.shape_names.append([])
+                for k in keys:
+                    lists.setdefault(k, []).append(sid)
+            s.shape_names[sid].append(len(cores) - 1)
+            for k in keys:
+                if k[0] == "t":
+                    s.df[k] = s.df.get(k, 0) + 1
+        s.postings = {k: np.asarray(v, dtype=np.int32) for k, v in sorted(lists.items())}
+        weights: dict[str, float] = {}
+        for core in cores:
+            for t in core:
+                w = weights.get(t.text)
+                if w is None:
+                    w = weights[t.text] = s.weight(t.text)
+                fk = "f:" + (t.fold or t.text)
+                if w < s.key_weight.get(fk, math.inf):
+                    s.key_weight[fk] = w
+        for k in lists:
+            if k[0] == "t":
+                s.key_weight[k] = s.weight(k[2:])
+        for w in sorted(weights):  # single words only: a typo is within a word, and joins would multiply the index
+            if len(w) >= 4 and not w.isdigit():
+                for d in _deletes(w):
+                    s.deletions.setdefault(d, []).append(w)
+        s.shape_weight = np.asarray([sum(weights[t.text] for t in cores[ns[0]]) for ns in s.shape_names],
+                                    dtype=np.float64)
         for n, (_, pa) in enumerate(s.addresses):
             for k in set(pa.building):
                 s.address_postings.setdefault(k, []).append(n)
@@ -147,20 +197,82 @@ class Screener:
         return 1.0 + math.log((n + 1) / (self.df.get("t:" + text, 0) + 0.5))
 
     # ------------------------------------------------------------------ blocking
-    def candidates(self, norm: NormName) -> list[int]:
-        """The names worth scoring: by the summed rarity of the keys they share with the query."""
-        n = len(self.names) or 1
-        cap = max(200, n // 20)
-        acc: dict[int, float] = {}
-        keys = sorted(set(_keys(norm.core, query=True)))
-        usable = [k for k in keys if 0 < self.df.get(k, 0) <= cap]
-        if not usable:  # only generic words: take the rarest of them anyway
-            usable = sorted((k for k in keys if self.df.get(k, 0)), key=lambda k: self.df[k])[:2]
-        for k in usable:
-            w = math.log((n + 1) / (self.df[k] + 0.5))
-            for i in self.postings[k][: 4 * cap]:
-                acc[i] = acc.get(i, 0.0) + w
-        return sorted(acc, key=lambda i: (-acc[i], i))[:CANDIDATES]
+    def hypotheses(self, norm: NormName) -> list[list[tuple[str, float]]]:
+        """Per query core token, the vocabulary keys it may stand for and the similarity each would
+        earn in :meth:`align` (literal 1.0, reading or Cyrillic fold 0.95, edits 1 − d/len), plus one
+        extra group per run of 2-3 neighbouring tokens that joins into a listed word (split syllables)."""
+        osa = need("rapidfuzz").distance.OSA
+        toks = list(norm.core)
+        groups: list[list[tuple[str, float]]] = []
+        for t in toks:
+            hyp: dict[str, float] = {}
+            def put(k: str, sim: float) -> None:
+                if k in self.postings and hyp.get(k, 0.0) < sim:
+                    hyp[k] = sim
+            put("t:" + t.text, 1.0)
+            for f, _ in t.alts:
+                put("t:" + f, SIM_ALT)
+            put("f:" + (t.fold or t.text), SIM_FOLD)
+            x = t.text
+            if len(x) >= 4 and not x.isdigit() and "t:" + x not in self.postings:
+                near: set[str] = set(self.deletions.get(x, ()))
+                for d in _deletes(x):
+                    near.update(self.deletions.get(d, ()))
+                    if len(d) >= 4 and "t:" + d in self.postings:
+                        near.add(d)
+                budget = 1 if len(x) < 8 else 2
+                for w in sorted(near):
+                    if abs(len(w) - len(x)) > 2:
+                        continue
+                    dist = osa.distance(x, w, score_cutoff=budget)
+                    if dist <= budget:
+                        put("t:" + w, 1.0 - dist / max(len(x), len(w)))
+            groups.append(sorted(hyp.items()))
+        for n in (2, 3):
+            for i in range(len(toks) - n + 1):
+                forms = [""]
+                for t in toks[i:i + n]:
+                    forms = [a + b for a in forms for b in (t.text, *(f for f, _ in t.alts))][:64]
+                hyp = {}
+                for f in forms:
+                    if "t:" + f in self.postings:
+                        hyp["t:" + f] = SIM_JOIN
+                if hyp:
+                    groups.append(sorted(hyp.items()))
+        return groups
+
+    def ranked(self, norm: NormName, limit: int = 0) -> list[tuple[int, float]]:
+        """Shapes worth aligning, best first, with a rank score that mirrors :meth:`align`'s (the weight
+        both sides share, over their total weight), computed with array operations over the postings."""
+        np = need("numpy")
+        groups = self.hypotheses(norm)
+        if not groups:
+            return []
+        total = np.zeros(len(self.shape_names), dtype=np.float64)
+        for hyp in groups:
+            best = np.zeros(len(self.shape_names), dtype=np.float64) if len(hyp) > 1 else None
+            for k, sim in hyp:
+                val = sim * 2.0 * self.key_weight[k]
+                idx = self.postings[k]  # type: ignore[index]
+                if best is None:
+                    total[idx] += val
+                else:
+                    best[idx] = np.maximum(best[idx], val)
+            if best is not None:
+                total += best
+        # an aligned query token takes the listed word's weight (as in align); an unknown one its own
+        wq = sum(max((self.key_weight[k] for k, _ in hyp), default=0.0) or self.weight(t.text)
+                 for t, hyp in zip(norm.core, groups))
+        hit = np.flatnonzero(total)
+        if not len(hit):
+            return []
+        rank = total[hit] / (wq + self.shape_weight[hit])  # type: ignore[index]
+        limit = limit or CANDIDATES
+        if len(hit) > limit:
+            top = np.argpartition(-rank, limit - 1)[:limit]
+            hit, rank = hit[top], rank[top]
+        order = np.lexsort((hit, -rank))
+        return [(int(hit[i]), float(rank[i])) for i in order]
 
     # ------------------------------------------------------------------ screening
     def screen(self, party_id: str, name: str = "", address: str = "", country: str = "",
@@ -173,20 +285,27 @@ class Screener:
             q = normalise(qname)
             if not q.core:
                 continue
-            for n in self.candidates(q):
-                nm = self.names[n]
-                score, expl = self.align(q, nm.norm)
-                if score < self.threshold:  # the country can only lower the score
+            for sid, rank in self.ranked(q):
+                if rank < self.threshold - RANK_MARGIN:
+                    break
+                names = self.shape_names[sid]
+                score0, expl0 = self.align(q, self.names[names[0]].norm)
+                if score0 < self.threshold:  # the country can only lower the score
                     continue
-                e = self.slist.entries[nm.entry]
-                score, expl = _country_qualified(score, expl, country, e)
-                if score < self.threshold:
-                    continue
-                m = _match(party_id, e, nm.matched_on, "match" if score >= CONFIRMED else "potential", score,
-                           nm.text, expl)
-                key = (nm.entry, "name")
-                if key not in best or _rank(m) < _rank(best[key]):
-                    best[key] = m
+                for n in names:
+                    nm = self.names[n]
+                    e = self.slist.entries[nm.entry]
+                    score, expl = _country_qualified(score0, expl0, country, e)
+                    if score < self.threshold:
+                        continue
+                    if nm.norm.original != self.names[names[0]].norm.original:
+                        score, expl = self.align(q, nm.norm)  # the same tokens: the same score, its own text
+                        score, expl = _country_qualified(score, expl, country, e)
+                    m = _match(party_id, e, nm.matched_on, "match" if score >= CONFIRMED else "potential", score,
+                               nm.text, expl)
+                    key = (nm.entry, "name")
+                    if key not in best or _rank(m) < _rank(best[key]):
+                        best[key] = m
         if address and address.strip():
             for i, m in self.screen_address(party_id, address):
                 key = (i, "address")
@@ -379,34 +498,24 @@ def _join_run(a: list[Token], idx: list[int], start: int, target: str) -> list[i
     return go(start, target, 0)
 
 
-def _keys(tokens: Iterable[Token], query: bool = False) -> Iterator[str]:
-    """Blocking keys of a name's core tokens: the word, its readings, its Cyrillic fold, its
-    metaphone, its first four letters, and joins of 2-3 neighbouring words (split syllables)."""
-    jellyfish = need("jellyfish")
+def _vocab_keys(tokens: Iterable[Token]) -> Iterator[str]:
+    """Index keys of a listed name's core tokens: each word and its readings ("t:"), its Cyrillic
+    fold ("f:"), and joins of 2-3 neighbouring words ("t:", so "A Ke Su" is found by "Akesu")."""
     toks = list(tokens)
     for t in toks:
         yield "t:" + t.text
         for f, _ in t.alts:
             yield "t:" + f
-        if t.fold != t.text:
-            yield "f:" + t.fold
-        else:
-            yield "f:" + t.text
-        if len(t.text) >= 4 and not t.text.isdigit():
-            yield "m:" + jellyfish.metaphone(t.text)
-            yield "p:" + t.text[:4]
-            yield "s:" + t.text[-4:]
+        yield "f:" + (t.fold or t.text)
     for n in (2, 3):
         for i in range(len(toks) - n + 1):
-            joined = "".join(t.text for t in toks[i:i + n])
-            yield "t:" + joined
-            if query:
-                yield "f:" + joined
-    if query:  # split romanised syllables ("Hua-hsin"): their pinyin readings joined
-        for a, b in zip(toks, toks[1:]):
-            for fa in (a.text, *(f for f, _ in a.alts)):
-                for fb in (b.text, *(f for f, _ in b.alts)):
-                    yield "t:" + fa + fb
+            yield "t:" + "".join(t.text for t in toks[i:i + n])
+
+
+def _deletes(word: str) -> list[str]:
+    """The word with one letter deleted, every way (SymSpell's deletion neighbourhood: two words within
+    one edit — substitution, insertion, deletion, transposition — share a key)."""
+    return sorted({word[:i] + word[i + 1:] for i in range(len(word))})
 
 
 def entry_countries(e: ListEntry) -> frozenset[str]:
