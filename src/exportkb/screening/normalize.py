@@ -57,6 +57,12 @@ POSTAL = {
     "shenchen": "shenzhen", "shumchun": "shenzhen", "hofei": "hefei", "harbin": "harbin",
 }
 
+#: Spelled-out English forms that fingerprints' table lacks, with the abbreviation whose class (in that
+#: table) they take: ПАО is rendered "Public Joint Stock Company" (PJSC) in Russian issuers' own English
+#: filings since the 2014 reform of the Civil Code (art. 66.3); the table knows "PJSC" and "OJSC" only.
+SPELLED_OUT = {"public joint stock company": "pjsc", "public joint stock co": "pjsc",
+               "non public joint stock company": "ao"}
+
 _APOSTROPHES = re.compile("['`\u2018\u2019\u02bc\u02bb\u00b4\u2032]")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _CYRILLIC = re.compile("[\u0400-\u04ff]+")
@@ -123,6 +129,10 @@ class Tables:
             self.legal[tuple(form.split())] = tuple(main.split())
         for main in set(repl.values()):
             self.legal.setdefault(tuple(main.split()), tuple(main.split()))
+        for form, abbreviation in SPELLED_OUT.items():  # onto fingerprints' class of the abbreviation
+            canon = self.legal.get(tuple(abbreviation.split()))
+            if canon is not None:
+                self.legal.setdefault(tuple(form.split()), canon)
         self.legal_max = max(len(k) for k in self.legal)
         from fingerprints.types.data import TYPES  # the raw forms, for legal forms written in Han
 

@@ -19,18 +19,25 @@ from typing import Iterable, Iterator
 from .address import ParsedAddress, compare_addresses, parse_address
 from ..case.parties import ListHit
 from .extras import need
-from .lists import ListEntry, ScreeningList
+from .lists import ListEntry, ScreeningList, looks_like_address
 from .normalize import NormName, Token, normalise
 
 #: Default alert threshold (tuned on the benchmark's development seed, benchmarks/screening.py)
 DEFAULT_THRESHOLD = 0.80
-#: A score at or above this (after normalisation the same tokens) is a "match", below it an alert is "potential"
+#: A score at or above this, with every word of both names matched without an edit (after normalisation the
+#: same tokens), is a "match"; any other alert is "potential" (a person resolves it before export)
 CONFIRMED = 0.97
+#: Explanation operations that keep an alert "potential" however high its score: a misspelt, abbreviated,
+#: extra or missing word (generic words weigh little, so the score alone could pass a misspelling)
+UNCONFIRMED_OPS = frozenset({"edit", "abbreviation", "extra", "missing"})
 #: Name shapes scored per party after blocking
 CANDIDATES = 24
 #: A shape whose rank score (blocking's estimate of the aligned score) is this far below the threshold
 #: is not aligned: the estimate counts the same similarities as the aligner, so it is rarely far off
 RANK_MARGIN = 0.25
+#: Token weights are IDF to this power (tuned on the benchmark's dev split: 1 lets generic words outweigh
+#: the distinctive one, so a listed firm's alias with another industry word scored ~0.7)
+WEIGHT_POWER = 2.0
 #: Weight of a legal-form token (legal forms are a weak signal: "Co., Ltd." says little)
 LEGAL_WEIGHT = 0.35
 #: Similarities by operation
@@ -192,19 +199,26 @@ class Screener:
 
     # ------------------------------------------------------------------ weights
     def weight(self, text: str) -> float:
-        """IDF of a token in the list's names: rare tokens (the distinctive word) weigh more."""
+        """IDF of a token in the list's names, squared (:data:`WEIGHT_POWER`): rare tokens (the
+        distinctive word) weigh more, and generic ones ("Technology", a city) little, so a match must
+        cover the distinctive word and a name differing only in a generic word still matches."""
         n = len(self.names) or 1
-        return 1.0 + math.log((n + 1) / (self.df.get("t:" + text, 0) + 0.5))
+        return (1.0 + math.log((n + 1) / (self.df.get("t:" + text, 0) + 0.5))) ** WEIGHT_POWER
+
+    def known(self, text: str) -> bool:
+        """Whether the list itself has this word: such a query word is read as itself, not as a
+        misspelling of another listed word ("Longhua" is not a typo of "Tonghua")."""
+        return "t:" + text in self.df
 
     # ------------------------------------------------------------------ blocking
-    def hypotheses(self, norm: NormName) -> list[list[tuple[str, float]]]:
+    def hypotheses(self, norm: NormName) -> list[tuple[tuple[int, ...], list[tuple[str, float]]]]:
         """Per query core token, the vocabulary keys it may stand for and the similarity each would
         earn in :meth:`align` (literal 1.0, reading or Cyrillic fold 0.95, edits 1 − d/len), plus one
         extra group per run of 2-3 neighbouring tokens that joins into a listed word (split syllables)."""
         osa = need("rapidfuzz").distance.OSA
         toks = list(norm.core)
-        groups: list[list[tuple[str, float]]] = []
-        for t in toks:
+        groups: list[tuple[tuple[int, ...], list[tuple[str, float]]]] = []
+        for pos, t in enumerate(toks):
             hyp: dict[str, float] = {}
             def put(k: str, sim: float) -> None:
                 if k in self.postings and hyp.get(k, 0.0) < sim:
@@ -227,7 +241,7 @@ class Screener:
                     dist = osa.distance(x, w, score_cutoff=budget)
                     if dist <= budget:
                         put("t:" + w, 1.0 - dist / max(len(x), len(w)))
-            groups.append(sorted(hyp.items()))
+            groups.append(((pos,), sorted(hyp.items())))
         for n in (2, 3):
             for i in range(len(toks) - n + 1):
                 forms = [""]
@@ -238,7 +252,7 @@ class Screener:
                     if "t:" + f in self.postings:
                         hyp["t:" + f] = SIM_JOIN
                 if hyp:
-                    groups.append(sorted(hyp.items()))
+                    groups.append((tuple(range(i, i + n)), sorted(hyp.items())))
         return groups
 
     def ranked(self, norm: NormName, limit: int = 0) -> list[tuple[int, float]]:
@@ -249,7 +263,7 @@ class Screener:
         if not groups:
             return []
         total = np.zeros(len(self.shape_names), dtype=np.float64)
-        for hyp in groups:
+        for _, hyp in groups:
             best = np.zeros(len(self.shape_names), dtype=np.float64) if len(hyp) > 1 else None
             for k, sim in hyp:
                 val = sim * 2.0 * self.key_weight[k]
@@ -260,9 +274,15 @@ class Screener:
                     best[idx] = np.maximum(best[idx], val)
             if best is not None:
                 total += best
-        # an aligned query token takes the listed word's weight (as in align); an unknown one its own
-        wq = sum(max((self.key_weight[k] for k, _ in hyp), default=0.0) or self.weight(t.text)
-                 for t, hyp in zip(norm.core, groups))
+        # an aligned query token takes the listed word's weight (as in align; a run of syllables shares
+        # its joined word's), an unknown one its own
+        took: dict[int, float] = {}
+        for positions, hyp in groups:
+            for p in positions:
+                w = max((self.key_weight[k] for k, _ in hyp), default=0.0) / len(positions)
+                if w and (p not in took or len(positions) == 1 and took[p] < w):
+                    took[p] = w
+        wq = sum(took.get(p, 0.0) or self.weight(t.text) for p, t in enumerate(norm.core))
         hit = np.flatnonzero(total)
         if not len(hit):
             return []
@@ -301,13 +321,16 @@ class Screener:
                     if nm.norm.original != self.names[names[0]].norm.original:
                         score, expl = self.align(q, nm.norm)  # the same tokens: the same score, its own text
                         score, expl = _country_qualified(score, expl, country, e)
-                    m = _match(party_id, e, nm.matched_on, "match" if score >= CONFIRMED else "potential", score,
+                    m = _match(party_id, e, nm.matched_on, "match" if _confirmed(score, expl) else "potential", score,
                                nm.text, expl)
                     key = (nm.entry, "name")
                     if key not in best or _rank(m) < _rank(best[key]):
                         best[key] = m
-        if address and address.strip():
-            for i, m in self.screen_address(party_id, address):
+        # a party whose name reads as an address (the way the CSL writes an address-only entry, 744.16(f))
+        # and that gives no address is screened by that address too
+        where = address if address and address.strip() else (name if name and looks_like_address(name) else "")
+        if where:
+            for i, m in self.screen_address(party_id, where):
                 key = (i, "address")
                 if key not in best or _rank(m) < _rank(best[key]):
                     best[key] = m
@@ -349,7 +372,7 @@ class Screener:
         pairs: list[tuple[float, float, tuple[int, ...], tuple[int, ...], str, str]] = []
         for i in qcore:
             for j in ccore:
-                sim, op, how = _similar(qt[i], ct[j], fuzz_dist)
+                sim, op, how = _similar(qt[i], ct[j], fuzz_dist, edits=not self.known(qt[i].text))
                 if sim > 0:
                     pairs.append((sim, self.weight(ct[j].text), (i,), (j,), op, how))
         # joined syllables: "A Ke Su" = "Akesu", and the other way round
@@ -445,8 +468,8 @@ def apportion(raws: list[float], places: int = 6) -> list[float]:
     return [f / unit for f in floors]
 
 
-def _similar(a: Token, b: Token, osa: object) -> tuple[float, str, str]:
-    """How alike two tokens are, and by which operation."""
+def _similar(a: Token, b: Token, osa: object, edits: bool = True) -> tuple[float, str, str]:
+    """How alike two tokens are, and by which operation (edit distances only when ``edits``)."""
     if a.text == b.text:
         return 1.0, "literal", "same word"
     for form, how in a.alts:
@@ -466,7 +489,7 @@ def _similar(a: Token, b: Token, osa: object) -> tuple[float, str, str]:
     short, long_ = (a.text, b.text) if la < lb else (b.text, a.text)
     if len(short) >= 4 and long_.startswith(short) and not short.isdigit():
         return SIM_ABBREV, "abbreviation", f"{short} abbreviates {long_}"
-    if min(la, lb) < 4 or abs(la - lb) > 2 or a.text.isdigit() or b.text.isdigit():
+    if not edits or min(la, lb) < 4 or abs(la - lb) > 2 or a.text.isdigit() or b.text.isdigit():
         return 0.0, "", ""
     budget = 1 if longest < 8 else 2
     d = osa.distance(a.text, b.text, score_cutoff=budget)  # type: ignore[attr-defined]
@@ -539,6 +562,14 @@ def _country_qualified(score: float, expl: tuple[dict[str, object], ...], countr
                    f"a name match in another country is at most a potential match (−{COUNTRY_MISMATCH:.2f})",
             "points": -COUNTRY_MISMATCH}
     return round(score - COUNTRY_MISMATCH, 6), (*expl, item)
+
+
+def _confirmed(score: float, expl: tuple[dict[str, object], ...]) -> bool:
+    """A confirmed match: score at least :data:`CONFIRMED` and no word misspelt, abbreviated, extra or
+    missing (a legal form aside), nor a Cyrillic spelling within edits."""
+    return score >= CONFIRMED and not any(
+        e["op"] in UNCONFIRMED_OPS and not str(e["how"]).startswith("legal form")
+        or e["op"] == "cyrillic_romanisation" and "edit" in str(e["how"]) for e in expl)
 
 
 def _match(party_id: str, e: ListEntry, on: str, kind: str, score: float, text: str,
