@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from .normalize import basic
 
@@ -46,7 +47,7 @@ class ParsedAddress:
     units: frozenset[str]
     floor: str = ""
 
-    @property
+    @cached_property
     def numbers(self) -> frozenset[str]:
         """The numbers of the building part (street number, a building's number): they must agree."""
         return frozenset(t for t in self.building if t[:1].isdigit())
@@ -91,6 +92,12 @@ BUILDING_SHARE = 0.7
 UNIT_SHARE = 0.3
 
 
+def numbers_agree(query: ParsedAddress, listed: ParsedAddress) -> bool:
+    """The building numbers do not contradict each other (one side has none, or one set holds the other)."""
+    q, n = query.numbers, listed.numbers
+    return not q or not n or bool(q & n) and (q <= n or n <= q)
+
+
 def compare_addresses(query: ParsedAddress, listed: ParsedAddress) -> tuple[float, bool, list[dict[str, object]]]:
     """Score ``query`` against a listed address: (score, same building with another unit?, explanation).
 
@@ -104,8 +111,7 @@ def compare_addresses(query: ParsedAddress, listed: ParsedAddress) -> tuple[floa
     if not qa or not la:
         return 0.0, False, []
     expl: list[dict[str, object]] = []
-    numbers_ok = not query.numbers or not listed.numbers or bool(query.numbers & listed.numbers) and \
-        (query.numbers <= listed.numbers or listed.numbers <= query.numbers)
+    numbers_ok = numbers_agree(query, listed)
     if not numbers_ok:
         b = 0.0
         how = f"street numbers differ: {sorted(query.numbers)} vs {sorted(listed.numbers)}"

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-from .address import ParsedAddress, compare_addresses, parse_address
+from .address import ParsedAddress, compare_addresses, numbers_agree, parse_address
 from ..case.parties import ListHit
 from .extras import need
 from .lists import ListEntry, ScreeningList, looks_like_address
@@ -370,6 +370,8 @@ class Screener:
         out = []
         for n in sorted(c for c, k in counts.items() if k >= need_n):
             i, listed = self.addresses[n]
+            if not numbers_agree(pa, listed):
+                continue  # other street numbers: the building scores 0, so neither a hit nor the same building
             score, other_unit, expl = compare_addresses(pa, listed)
             e = self.slist.entries[i]
             if other_unit:
