@@ -308,3 +308,62 @@ def test_a_list_that_is_not_a_regular_file_is_refused_before_it_is_opened(specia
     with pytest.raises(ListError, match="not a regular file") as info:
         load_list(path)
     assert str(path) in str(info.value) and "fix:" in str(info.value)
+
+
+# ------------------------------------------------------------------ blocking at scale (issue 15 item 5)
+def _filler_list(extra: tuple = ()) -> Screener:
+    """A list of 2,000 generated firms (so word weights and the candidate cut matter) plus ``extra``."""
+    from exportkb.screening.lists import ListEntry, ScreeningList
+    places = ["Beijing", "Shanghai", "Shenzhen", "Wuhan", "Chengdu"]
+    sylls = ["hua", "xin", "zhong", "tian", "guang", "rui", "kang", "heng", "long", "feng", "bo", "ming", "tai"]
+    inds = ["Technology", "Electronics", "Trading", "Semiconductor"]
+    entries = [ListEntry(f"f{n}", "EL", f"{places[n % 5]} {sylls[n % 13].capitalize()}{sylls[(n // 13) % 13]}"
+                                        f"{n} {inds[n % 4]} Co., Ltd.") for n in range(2000)]
+    return Screener.build(ScreeningList("mem", "0" * 64, "csl-csv", tuple(entries) + tuple(extra)))
+
+
+def test_a_name_listed_under_many_entries_reports_every_entry():
+    from exportkb.screening.lists import ListEntry
+    same = tuple(ListEntry(f"p{i}", "EL", "ZHANG, Wei") for i in range(40))  # more than the candidate cut (24)
+    r = _filler_list(same).screen("q", "Wei Zhang")
+    assert {m.entry_id for m in r.matches if m.score >= 0.8} == {f"p{i}" for i in range(40)}
+
+
+def test_a_misspelt_distinctive_word_finds_its_entry_and_stays_potential():
+    from exportkb.screening.lists import ListEntry
+    s = _filler_list((ListEntry("x", "EL", "Wuhan Gaoxiang Optoelectronics Co., Ltd."),))
+    r = s.screen("q", "Wuhan Gaoxinag Optoelectronics Co., Ltd.")  # one transposition
+    assert r.alert and r.matches[0].entry_id == "x" and r.matches[0].kind == "potential"
+    assert any(e["op"] == "edit" for e in r.matches[0].explanation)
+    exact = s.screen("q", "Wuhan Gaoxiang Optoelectronics Company Limited").matches[0]
+    assert exact.entry_id == "x" and exact.kind == "match"
+
+
+def test_a_word_the_list_has_is_not_read_as_a_typo_of_another():
+    from exportkb.screening.lists import ListEntry
+    s = _filler_list((ListEntry("x", "EL", "Wuhan Tonghua Optoelectronics Co., Ltd."),
+                      ListEntry("y", "EL", "Chengdu Longhua Trading Co., Ltd.")))
+    assert best(s, "Wuhan Tonghua Optoelectronics")[0] == "x"
+    assert best(s, "Wuhan Longhua Optoelectronics Co., Ltd.")[0] in (None, "y")  # not x: Longhua is a listed word
+    x = next(n for n in s.names if n.text.startswith("Wuhan Tonghua"))
+    _, expl = s.align(normalise("Wuhan Longhua Optoelectronics Co., Ltd."), x.norm)
+    assert not any(e["op"] == "edit" for e in expl)
+    _, expl = s.align(normalise("Wuhan Tonghau Optoelectronics Co., Ltd."), x.norm)  # not a listed word: a typo
+    assert any(e["op"] == "edit" for e in expl)
+
+
+def test_generic_words_weigh_little_and_the_distinctive_word_decides():
+    from exportkb.screening.lists import ListEntry
+    s = _filler_list((ListEntry("x", "EL", "Wuhan Gaoxiang Technology Co., Ltd."),))  # 500 firms say Technology
+    assert best(s, "Wuhan Gaoxiang Trading Co., Ltd.")[0] == "x"        # another generic word: still a lead
+    assert best(s, "Wuhan Pengyuan Technology Co., Ltd.")[0] is None    # the distinctive word differs
+
+
+def test_public_joint_stock_company_is_pao(screener):
+    assert normalise("Public Joint Stock Company Rubin Sever").key == normalise("PAO Rubin Sever").key
+    assert [t.legal for t in normalise("Public Joint Stock Company Rubin Sever").tokens][:1] == [True]
+
+
+def test_a_party_named_by_a_listed_address_alerts_as_the_address(screener):
+    r = screener.screen("p", "Room 1318, 13/F, Hollywood Plaza, 610 Nathan Road, Kowloon")
+    assert r.alert and r.matches[0].entry_id == "el-addr-hollywood" and r.matches[0].kind == "address_only"
