@@ -120,15 +120,24 @@ USAGE_KEYS = ("lpp_tpp", "country_allocation_tpp", "aia_cumulative_tpp", "veu_in
               "veu_supp5a_tpp", "veu_us_tpp")
 
 
+#: The United States as 15 CFR 772.1 defines it (the loader refuses a reexport from one of them).
+US_PARTS = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM"})
+
+
 @st.composite
 def case_dicts(draw, voc: Vocabulary, max_items: int = 3, max_parties: int = 4) -> dict[str, Any]:
     """A valid case: any KB country, ECCN or specs, any party structure, dates 2024-2027, usage values."""
     n_items = draw(st.integers(1, max_items))
     n_parties = draw(st.integers(0, max_parties))
     to = draw(voc.country())
-    transaction = draw(st.sampled_from(voc.transactions))
+    # Deemed releases (deemed_export/deemed_reexport) take only software/technology items (734.13(b)); the
+    # item strategy draws commodities too, so they are left to the case files (tests/cases/advanced_technologies,
+    # tests/cases/model_weights) rather than generated here.
+    transaction = draw(st.sampled_from([t for t in voc.transactions if not t.startswith("deemed_")]))
     if transaction in ("export", "reexport"):  # the loader refuses an export that stays in one country
         origin = draw(st.one_of(st.just("US"), voc.country()).filter(lambda x: x != to))
+        if transaction == "reexport":  # 772.1: a shipment from a part of the United States is an export
+            origin = draw(voc.country().filter(lambda x: x != to and x not in US_PARTS))
     else:  # transfer_in_country, service: within one country
         origin = to
     usage = {k: draw(st.one_of(st.just(0), st.integers(0, 500_000_000))) for k in USAGE_KEYS

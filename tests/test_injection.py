@@ -68,6 +68,9 @@ def normalised(det, back: dict[str, str]) -> dict[str, Any]:
             note = note.replace(w, quoted[w])
         return note
     js["notes"] = sorted(unquote(n) for n in js["notes"])
+    # a guidance document names the item it flags in its "about" atom, as a note does
+    js["guidance"] = sorted(({**g, "about": unquote(g["about"])} for g in js.get("guidance", [])),
+                            key=lambda g: (g["id"], g["about"]))
     js["atom_count"] = len(det.atoms)
     return js
 

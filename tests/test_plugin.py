@@ -2,7 +2,8 @@
 
 Expectations state what the regulation gives (see tests/test_suite_cli.py): a 3A090.a
 shipment to a German ultimate consignee on 2025-06-01 needs a license (15 CFR
-742.6(a)(6)(iii)) and AIA is available (15 CFR 740.27).
+742.6(a)(6)(iii)) and, the chips being designed by an approved IC designer (740.27(a)(1)),
+AIA is available (15 CFR 740.27).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ title: 3A090.a to a German ultimate consignee (742.6(a)(6)(iii); 740.27)
 date: 2025-06-01
 to: DE
 items:
-- {{id: gpus, eccn: 3A090.a, quantity: 500, tpp: 15832}}
+- {{id: gpus, eccn: 3A090.a, quantity: 500, tpp: 15832, designer_approved: true}}
 parties:
 - {{id: consignee, role: ultimate_consignee, country: DE}}
 expect:

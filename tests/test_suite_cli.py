@@ -20,7 +20,7 @@ from exportkb.suites.runner import KeywordExpression
 
 GERMAN = {
     "date": "2025-06-01", "to": "DE",
-    "items": [{"id": "gpus", "eccn": "3A090.a", "quantity": 500, "tpp": 15832}],
+    "items": [{"id": "gpus", "eccn": "3A090.a", "quantity": 500, "tpp": 15832, "designer_approved": True}],  # 740.27(a)(1)
     "parties": [{"id": "consignee", "role": "ultimate_consignee", "country": "DE"}],
 }
 

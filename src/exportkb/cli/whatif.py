@@ -58,17 +58,30 @@ def _progress(console: Console, total_hint: str):
 
 
 def _print_frame(df, title: str, columns: list[str] | None = None, limit: int | None = None) -> None:
-    table = Table(title=esc(title))
     cols = columns or list(df.columns)
-    for c in cols:
+    rows = [["" if v is None else str(v) for v in row] for row in df[cols].itertuples(index=False)]
+    caption = None
+    if limit is not None and len(rows) > limit:
+        caption = f"first {limit} of {len(df)} rows; use --csv or --json for all"
+        rows = rows[:limit]
+    _emit(title, [str(c) for c in cols], rows, caption)
+
+
+def _emit(title: str, headers: list[str], rows: list[list[str]], caption: str | None = None) -> None:
+    """A table: rich's on a terminal; on a pipe or file :func:`exportkb.cli.render.plain_table` (one line a
+    row, nothing folded), so ``exportkb query --list | grep`` and a saved sweep keep whole ids and values."""
+    console = Console()
+    if not console.is_terminal:
+        from .render import plain_table
+        from ..escape import text as text_esc
+        click.echo(text_esc(title) + "\n" + plain_table(headers, rows) + (f"\n({caption})" if caption else ""))
+        return
+    table = Table(title=esc(title), caption=caption)
+    for c in headers:
         table.add_column(esc(c), overflow="fold")
-    rows = df[cols].itertuples(index=False)
-    for n, row in enumerate(rows):
-        if limit is not None and n >= limit:
-            table.caption = f"first {limit} of {len(df)} rows; use --csv or --json for all"
-            break
-        table.add_row(*["" if v is None else esc(v) for v in row])
-    Console().print(table)
+    for r in rows:
+        table.add_row(*[esc(v) for v in r])
+    console.print(table)
 
 
 def _records(df) -> list[dict[str, Any]]:
@@ -237,21 +250,15 @@ def query(ctx: click.Context, name: str | None, list_: bool, params: tuple[str, 
     from ..kb.reforms import list_reforms
 
     if list_:
-        console = Console()
-        t = Table(title="named queries (exportkb query NAME)")
-        for col in ("name", "kind", "title", "parameters (default)"):
-            t.add_column(col, overflow="fold")
-        for q in list_queries():
-            t.add_row(q.name, q.kind, q.title, ", ".join(f"{p.name}={p.default}" for p in q.params.values()))
-        console.print(t)
-        r = Table(title="reforms (--reform NAME)")
-        for col in ("name", "title", "changes"):
-            r.add_column(col, overflow="fold")
+        _emit("named queries (exportkb query NAME)", ["name", "kind", "title", "parameters (default)"],
+              [[q.name, q.kind, q.title, ", ".join(f"{p.name}={p.default}" for p in q.params.values())]
+               for q in list_queries()])
+        rows = []
         for rf in list_reforms():
             changes = [f"{p.name}={p.value} from {p.start}" for p in rf.params]
             changes += [f"overlay {p.name}" for p in rf.overlays] + [f"neutralize {i}" for i in rf.neutralize]
-            r.add_row(rf.name, rf.title, "; ".join(changes))
-        console.print(r)
+            rows.append([rf.name, rf.title, "; ".join(changes)])
+        _emit("reforms (--reform NAME)", ["name", "title", "changes"], rows)
         return
     if not name:
         raise ExportKBError("query: name a query (fix: `exportkb query --list` lists them)")

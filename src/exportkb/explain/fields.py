@@ -91,6 +91,10 @@ INPUT_FIELDS: dict[str, tuple[str, str]] = {
     "screening_entry_policy": ("", "screening"),
     "usage": ("usage", ""),
     "knows": ("knowledge", ""),
+    "knows_not": ("knowledge", ""),
+    "item_designer_hq": ("items", "designer_headquarters"),
+    "item_product": ("items", "product"),
+    "early_compliance": ("", "early_compliance"),
 }
 #: the case-file mapping of each nested collection (its keys are the first argument of the fact)
 NESTED_BASES = {"usage": "usage_this_year", "knowledge": "knowledge", "h200": "h200_certifications"}
