@@ -439,12 +439,9 @@ class DaskBackend:
         except Exception:
             raise ClusterError(f"no Dask worker joined the scheduler within {self.worker_timeout:g} s "
                                f"(fix: start workers, e.g. `dask worker ADDRESS --nthreads 1`)") from None
-        try:
-            answers = self.client.run(worker_kb_version, kb_path)
-        except Exception as exc:
-            raise ClusterError(f"the Dask workers cannot run exportkb: {type(exc).__name__}: {exc} "
-                               f"(fix: install the same exportkb[dask] on every worker)") from None
-        bad = sorted((addr, text) for addr, (ok, text) in answers.items() if not ok or text != version)
+        answers = self._ask_workers(worker_kb_version, kb_path, "cannot run exportkb",
+                                    "install the same exportkb[dask] on every worker")
+        bad = _disagreeing(answers, version)
         if bad:
             lines = "; ".join(f"{addr}: {text if text != version else 'ok'}" for addr, text in bad)
             raise KBVersionMismatch(f"refusing to run: {len(bad)} of {len(answers)} Dask worker(s) do not have the "
@@ -454,14 +451,19 @@ class DaskBackend:
         info = self.client.scheduler_info(n_workers=-1) if _takes_n_workers(self.client) else self.client.scheduler_info()
         return sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()) or 1
 
+    def _ask_workers(self, fn: Any, arg: Any, failure: str, fix: str) -> dict[str, tuple[bool, str]]:
+        """``fn(arg)`` on every worker (``client.run``): {address: (ok, text)}; a worker that cannot run it
+        at all is a :class:`ClusterError` naming the fix, before any row is solved."""
+        try:
+            return self.client.run(fn, arg)
+        except Exception as exc:
+            raise ClusterError(f"the Dask workers {failure}: {type(exc).__name__}: {exc} (fix: {fix})") from None
+
     def check_lists(self, list_file: str, version: str) -> None:
         """Every worker must read the client's screening list (same SHA-256) before any row is solved."""
-        try:
-            answers = self.client.run(worker_list_version, list_file)
-        except Exception as exc:
-            raise ClusterError(f"the Dask workers cannot read the screening list: {type(exc).__name__}: {exc} "
-                               f"(fix: install exportkb[dask,screening] on every worker)") from None
-        bad = sorted((addr, text) for addr, (ok, text) in answers.items() if not ok or text != version)
+        answers = self._ask_workers(worker_list_version, list_file, "cannot read the screening list",
+                                    "install exportkb[dask,screening] on every worker")
+        bad = _disagreeing(answers, version)
         if bad:
             lines = "; ".join(f"{addr}: {text}" for addr, text in bad)
             raise ListVersionMismatch(f"refusing to run: {len(bad)} of {len(answers)} Dask worker(s) do not read the "
@@ -648,3 +650,8 @@ def determine_frame(df: Any, kb_path: str | None = None, time_limit: float | Non
                 out.extend([*r, None] for r in csv_rows(res.output))  # type: ignore[arg-type]
     frame = pd.DataFrame(out, columns=FRAME_COLUMNS, dtype=object) if out else frame_meta()
     return frame
+
+
+def _disagreeing(answers: dict[str, tuple[bool, str]], version: str) -> list[tuple[str, str]]:
+    """The workers whose answer failed or differs from the client's *version*, sorted by address."""
+    return sorted((addr, text) for addr, (ok, text) in answers.items() if not ok or text != version)
