@@ -17,6 +17,7 @@ from click.testing import CliRunner  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 import exportkb.cli as cli  # noqa: E402
+from exportkb.kb import KnowledgeBase  # noqa: E402
 from exportkb.explain.proof import Proof  # noqa: E402
 from exportkb.explain.verify import Checker  # noqa: E402
 from exportkb.server.app import CSP, case_token, create_app, token_text  # noqa: E402
@@ -33,7 +34,8 @@ BAD = CASES / "bad"
 
 @pytest.fixture(scope="module")
 def client(kb):
-    with TestClient(create_app(kb)) as c:
+    # the repository's cases, named: an installed wheel (as CI installs it) has no tests/cases beside its KB
+    with TestClient(create_app(kb, ServerOptions(cases_dir=CASES))) as c:
         yield c
 
 
@@ -225,6 +227,23 @@ def test_provision_page_lists_the_cases(client):
     c = client.get(f"/cases/{case_id}")
     assert c.status_code == 200 and "open it in the checker" in c.text
     assert client.get("/cases/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+def test_a_kb_outside_a_checkout_still_offers_the_examples_and_says_it_has_no_cases(tmp_path):
+    """As a wheel installs it (CI's layout): the KB folder has no examples/ or tests/cases beside it.
+    The form still offers the packaged examples; a provision page says no cases are installed
+    rather than 'no case makes it fire'."""
+    import shutil
+    shutil.copytree(ROOT / "kb", tmp_path / "exportkb" / "kb" / "rules")
+    installed = KnowledgeBase.load(tmp_path / "exportkb" / "kb" / "rules")
+    with TestClient(create_app(installed)) as c:
+        form = c.get("/").text
+        assert 'value="uae-datacenter"' in form or "uae-datacenter" in form
+        assert "case: uae-datacenter" in c.get("/?example=uae-datacenter").text
+        page = c.get("/provisions/lpp.available").text
+        assert "has no regression cases to search" in page and "--cases" in page
+    with TestClient(create_app(installed, ServerOptions(cases_dir=CASES))) as c:
+        assert re.search(r'href="/cases/([^"]+)"', c.get("/provisions/lpp.available").text)
 
 
 def test_example_in_the_form_round_trips(client):

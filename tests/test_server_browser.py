@@ -24,8 +24,9 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
 from exportkb.server.app import create_app  # noqa: E402
+from exportkb.server.service import ServerOptions  # noqa: E402
 
-from .conftest import ROOT  # noqa: E402
+from .conftest import CASES, ROOT  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -43,7 +44,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def base_url(kb):
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(kb), host="127.0.0.1", port=port, log_level="warning"))
+    app = create_app(kb, ServerOptions(cases_dir=CASES))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):

@@ -23,15 +23,20 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--list", "list_file", default=None, metavar="FILE", envvar="EXPORTKB_LIST",
               help="The restricted-party list POST /api/screen screens against (as `exportkb screen --list`); "
                    "default $EXPORTKB_LIST; without it /api/screen answers 422.")
+@click.option("--cases", "cases_dir", default=None, metavar="DIR",
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Regression cases the provision pages list as exercising each rule; default the checkout's "
+                   "tests/cases beside the KB (an installed wheel ships none).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body: int, workers: int,
-          list_file: str | None) -> None:
+          list_file: str | None, cases_dir: Path | None) -> None:
     """Serve the JSON API (/api/...) and the web page (/) for browsers.
 
     \b
     Examples:
       exportkb serve                 # http://127.0.0.1:8000/
       exportkb serve --port 8080
+      exportkb serve --cases tests/cases   # provision pages list the regression cases
     """
     try:
         import uvicorn
@@ -52,9 +57,12 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body:
         os.environ["EXPORTKB_SERVE_MAX_BODY"] = str(max_body)
         if list_file:
             os.environ["EXPORTKB_LIST"] = str(list_file)
+        if cases_dir:
+            os.environ["EXPORTKB_SERVE_CASES"] = str(cases_dir)
         uvicorn.run("exportkb.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", server_header=False)
         return
     app = create_app(get_kb(ctx), ServerOptions(max_body_bytes=max_body, time_limit=time_limit,
-                                                   screening_list=Path(list_file) if list_file else None))
+                                                   screening_list=Path(list_file) if list_file else None,
+                                                   cases_dir=cases_dir))
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

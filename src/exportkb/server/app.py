@@ -273,11 +273,12 @@ def create_app(kb: KnowledgeBase | None = None, options: ServerOptions | None = 
                     problems=_problems(exc), yaml_text=yaml_text, token=token)
 
     async def index(request: Request) -> Response:
-        examples = sorted(p.stem for p in _examples_dir(service).glob("*.yaml")) if _examples_dir(service) else []
+        folder = service.examples_dir()
+        examples = sorted(p.stem for p in folder.glob("*.yaml")) if folder else []
         ex = request.query_params.get("example")
         text = ""
         if ex and ex in examples:
-            text = (_examples_dir(service) / f"{ex}.yaml").read_text(encoding="utf-8")
+            text = (folder / f"{ex}.yaml").read_text(encoding="utf-8")
         return page("index.html", examples=examples, yaml_text=text,
                     countries=sorted(service.kb.countries.items()),
                     end_uses=service.kb.values("end_use_value"),
@@ -358,7 +359,7 @@ def create_app(kb: KnowledgeBase | None = None, options: ServerOptions | None = 
         if p is None:
             return page("error.html", 404, message=f"No provision {request.path_params['rule_id']!r}.", yaml_text="")
         cases = [service.regression_case(c) or {"id": c, "title": "", "path": "", "text": ""} for c in p["cases"]]
-        return page("provision.html", p=p, cases=cases)
+        return page("provision.html", p=p, cases=cases, cases_installed=service.cases_dir() is not None)
 
     async def regression(request: Request) -> Response:
         c = await run_in_threadpool(service.regression_case, request.path_params["case_id"])
@@ -393,7 +394,8 @@ def app_from_env() -> Starlette:
     import os
     opts = ServerOptions(max_body_bytes=int(os.environ.get("EXPORTKB_SERVE_MAX_BODY", ServerOptions.max_body_bytes)),
                          time_limit=float(os.environ.get("EXPORTKB_SERVE_TIME_LIMIT", ServerOptions.time_limit)),
-                         screening_list=Path(os.environ["EXPORTKB_LIST"]) if os.environ.get("EXPORTKB_LIST") else None)
+                         screening_list=Path(os.environ["EXPORTKB_LIST"]) if os.environ.get("EXPORTKB_LIST") else None,
+                         cases_dir=Path(os.environ["EXPORTKB_SERVE_CASES"]) if os.environ.get("EXPORTKB_SERVE_CASES") else None)
     return create_app(KnowledgeBase.load(os.environ.get("EXPORTKB_KB") or None), opts)
 
 
@@ -422,6 +424,3 @@ class TooLarge(Exception):
     """A request body over the server's limit (413)."""
 
 
-def _examples_dir(service: Service) -> Path | None:
-    guess = service.kb.root.parent / "examples"
-    return guess if guess.is_dir() else None

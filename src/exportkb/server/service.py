@@ -44,7 +44,8 @@ class ServerOptions:
     time_limit: float = 10.0                 # seconds of solving and proof building per request
     max_scenarios: int = 400                 # what-if rows per request (the world view is ~200 countries)
     memory_mb: int | None = None             # resident-memory budget checked by proof builders (None: off)
-    cases_dir: Path | None = None            # regression cases shown on provision pages (None: tests/cases if present)
+    cases_dir: Path | None = None            # regression cases shown on provision pages (None: the checkout's tests/cases if any)
+    examples_dir: Path | None = None         # the form's examples (None: those shipped in the package, or the checkout's)
     screening_list: Path | None = None       # POST /api/screen's list: from `serve --list` / $EXPORTKB_LIST, never a request
     max_parties: int = 1000                  # parties per POST /api/screen
 
@@ -169,10 +170,25 @@ class Service:
                 "cases": self.coverage().get(rule_id, [])}
 
     def cases_dir(self) -> Path | None:
+        """The regression cases the provision pages cite: the configured folder, else the checkout's
+        ``tests/cases`` beside the KB. A wheel ships no cases, so an installed server shows none unless
+        started with ``--cases`` (a page then says so instead of listing nothing silently)."""
         if self.options.cases_dir is not None:
             return self.options.cases_dir
-        guess = self.kb.root.parent / "tests" / "cases"  # a repository checkout; a wheel ships no cases
+        guess = self.kb.root.parent / "tests" / "cases"
         return guess if guess.is_dir() else None
+
+    def examples_dir(self) -> Path | None:
+        """The example cases the form offers: the configured folder, else the ones the wheel ships
+        (``exportkb/examples``), else a source checkout's ``examples/`` — found from the package, not
+        from the KB's folder, so that ``--kb`` elsewhere or an installed wheel still has them."""
+        if self.options.examples_dir is not None:
+            return self.options.examples_dir
+        package = Path(__file__).resolve().parents[1]          # .../exportkb
+        for guess in (package / "examples", package.parents[1] / "examples", self.kb.root.parent / "examples"):
+            if guess.is_dir() and any(guess.glob("*.yaml")):
+                return guess
+        return None
 
     def coverage(self) -> dict[str, list[str]]:
         """Rule id -> the regression cases in which it fires (computed once, on first use)."""
