@@ -10,11 +10,12 @@ response carries a Content-Security-Policy that allows only the package's own sc
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import zlib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -382,7 +383,12 @@ def create_app(kb: KnowledgeBase | None = None, options: ServerOptions | None = 
         Route("/api/openapi.json", openapi), Route("/healthz", healthz),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        service.close()  # the solver thread ends with the app
+
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)
     app.state.service = service
     return app
 

@@ -32,6 +32,7 @@ from ..solve.determination import Determination
 from ..solve.laws import ReadyCase, ReformCache, ready_from_data
 from ..solve.solver import SolveOptions
 from ..suites.expect import compare
+from .coalesce import Coalescer
 
 REQUEST_SOURCE = "<request>"
 
@@ -61,6 +62,8 @@ class Service:
         self.laws = ReformCache(self.kb, SolveOptions(time_limit=self.options.time_limit))
         # clingo controls and the proof caches are not shared between threads: one request solves at a time.
         self.lock = threading.Lock()
+        # concurrent `check` requests are solved together when they wait for the solver (exportkb.server.coalesce)
+        self.coalescer = Coalescer(self.laws.solver, self.lock)
         self._screeners: dict[float, Any] = {}  # threshold -> Screener over the configured list, built on first use
         self._explainers: dict[int, Explainer] = {}
         self._coverage: dict[str, list[str]] | None = None
@@ -101,8 +104,11 @@ class Service:
 
     # ------------------------------------------------------------------ answers
     def determine(self, r: ReadyCase) -> Determination:
-        with self.lock:
-            return self.laws.solver(r.reforms).determine(r.case)
+        return self.coalescer.determine(r)
+
+    def close(self) -> None:
+        """Stop the solver thread (the app's shutdown)."""
+        self.coalescer.close()
 
     def check(self, r: ReadyCase) -> dict[str, Any]:
         """Exactly the object ``exportkb check --json`` prints for this case."""
