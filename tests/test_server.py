@@ -325,3 +325,16 @@ def test_summary_states_the_review_policy_with_its_citation(client):
     r = client.post("/check", data={"yaml": case}, follow_redirects=True)
     assert "would be reviewed under a presumption of denial" in r.text
     assert it["license_review_policy_cite"] in r.text
+
+
+def test_proof_stylesheet_has_one_source(client):
+    """The page's proof trees look like the standalone HTML proofs because they use the same rules:
+    /static/proof.css is explain/html.py's CSS, and app.css does not repeat any of it."""
+    from exportkb.explain.html import CSS
+    r = client.get("/static/proof.css")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/css") and r.text == CSS
+    own = client.get("/static/app.css").text
+    shared = {line.strip() for line in CSS.splitlines() if line.strip()}
+    assert not [line for line in own.splitlines() if line.strip() in shared]
+    page = client.get("/").text
+    assert page.index('href="/static/proof.css"') < page.index('href="/static/app.css"')

@@ -32,6 +32,7 @@ from .. import escape
 from ..budget import BudgetExceeded
 from ..case.model import Party
 from ..errors import CaseError, ExportKBError
+from ..explain.html import CSS as PROOF_CSS
 from ..explain.html import cite_links, proof_section
 from ..kb import KnowledgeBase
 from ..version import package_version
@@ -372,6 +373,9 @@ def create_app(kb: KnowledgeBase | None = None, options: ServerOptions | None = 
     async def docs(request: Request) -> Response:
         return page("docs.html", spec=spec(package_version()))
 
+    async def proof_css(request: Request) -> Response:
+        return Response(PROOF_CSS, media_type="text/css", headers={"cache-control": "max-age=3600"})
+
     routes = [
         Route("/", index), Route("/check", submit, methods=["POST"]), Route("/result", result),
         Route("/result/why-not", why_not), Route("/result/whatif", whatif),
@@ -381,6 +385,8 @@ def create_app(kb: KnowledgeBase | None = None, options: ServerOptions | None = 
         Route("/api/whatif", api_whatif, methods=["POST"]), Route("/api/screen", api_screen, methods=["POST"]), Route("/api/provisions", api_provisions),
         Route("/api/provisions/{rule_id:path}", api_provision), Route("/api/schema", api_schema),
         Route("/api/openapi.json", openapi), Route("/healthz", healthz),
+        # the proof trees' stylesheet is the one standalone HTML proofs inline (one source: explain/html.py)
+        Route("/static/proof.css", proof_css),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     @contextlib.asynccontextmanager
