@@ -126,7 +126,7 @@ def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, list_path: 
         solver = Solver(readied[idx[0]].kb, SolveOptions(time_limit=time_limit))
         for i, det in zip(idx, solver.determine_many([loaded[i] for i in idx])):
             dets[i] = det
-    for case, det in zip(loaded, dets):
+    for case, det, r in zip(loaded, dets, readied):
         mism = compare(case.expect, det) if case.expect else None
         failed |= bool(mism)
         if as_json:
@@ -135,7 +135,7 @@ def check(ctx: click.Context, cases: tuple[str, ...], as_json: bool, list_path: 
                 js["expect_mismatches"] = [str(m) for m in mism]
             out.append(js)
         else:
-            print_determination(console, det, mism)
+            print_determination(console, det, mism, kb=r.kb)
     if as_json:
         click.echo(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False))
     sys.exit(1 if failed else 0)

@@ -12,6 +12,8 @@ from typing import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from ..explain.notes import note_groups
+from ..kb import KnowledgeBase
 from ..solve.determination import Determination, ItemDetermination
 from ..escape import rich as esc
 from ..escape import text as text_esc
@@ -91,7 +93,10 @@ def _figure(k: str, v: object) -> str:
 _REGIME_TEXT = {"ifr": "IFR (legally in force, GAO B-337935)", "pre_ifr": "pre-IFR (binding until 2025-05-15; the regime BIS enforces after 2025-05-13)"}
 
 
-def print_determination(console: Console, det: Determination, mismatches: list[Mismatch] | None = None) -> None:
+def print_determination(console: Console, det: Determination, mismatches: list[Mismatch] | None = None,
+                        kb: KnowledgeBase | None = None) -> None:
+    """The text output of `exportkb check`. With ``kb``, notes are grouped by kind and worded with the
+    reading and citation of the rule that derives them (exportkb.explain.notes); without, as the KB's terms."""
     if not console.is_terminal:  # piped: long lines stay whole (figures, notes), as the table does
         console.soft_wrap = True
     if not det.in_scope:
@@ -128,8 +133,12 @@ def print_determination(console: Console, det: Determination, mismatches: list[M
     for it in det.items.values():
         if it.review_policy is not None:
             console.print(f"licence review policy ({esc(it.id)}): {esc(review_policy_text(it))}")
-    for note in det.notes:
-        console.print(f"note: {esc(note)}")
+    if kb is not None:
+        for group in note_groups(kb, det.notes):
+            console.print("note: " + esc(group.sentence() + (f" [{group.cite}]" if group.cite else "")))
+    else:
+        for note in det.notes:
+            console.print(f"note: {esc(note)}")
     for g in det.guidance:  # kb/guidance/: what BIS guidance says, never a requirement of the regulation
         console.print(f"guidance (not a requirement; {esc(g.date)}): {esc(g.about)} — {esc(g.title)} ({esc(g.cite)})")
     for it in det.items.values():

@@ -242,6 +242,22 @@ class KnowledgeBase:
         return {g: (title, d, cite) for g, d, title, cite in self.facts("guidance_doc")}
 
     @cached_property
+    def note_readings(self) -> dict[str, tuple[str, str]]:
+        """Note name -> (reading, citation) of the first rule that derives ``note(C, name(...))``.
+
+        A note is the KB telling the reader something it could not decide or had to assume; its rule's
+        one-line reading says what, and its citation where the law says it. Renderers print them beside
+        the note, so that a note is never a bare id."""
+        out: dict[str, tuple[str, str]] = {}
+        for r in self.rules:
+            if r.head != "note/2":
+                continue
+            m = re.match(r"\s*note\(\s*[A-Z_]\w*\s*,\s*([a-z]\w*)", r.text)
+            if m and m.group(1) not in out:
+                out[m.group(1)] = (r.reads, r.cite)
+        return out
+
+    @cached_property
     def review_sources(self) -> dict[str, str]:
         """Review-policy paragraph id -> its citation (``review_source/2``, kb/requirements/review_policy.lp)."""
         return {src: cite for src, cite in self.facts("review_source")}

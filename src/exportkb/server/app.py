@@ -34,6 +34,7 @@ from ..case.model import Party
 from ..errors import CaseError, ExportKBError
 from ..explain.html import CSS as PROOF_CSS
 from ..explain.html import cite_links, proof_section
+from ..explain.notes import note_groups
 from ..kb import KnowledgeBase
 from ..version import package_version
 from .openapi import spec
@@ -313,7 +314,7 @@ def create_app(kb: KnowledgeBase | None = None, options: ServerOptions | None = 
             return error_page(exc, token, text)
         s = summarize(r.kb, det)
         sections = [Markup(proof_section(p, open_levels=1)) for p in proofs]
-        return page("result.html", det=det, s=s, token=token, yaml_text=text, sections=sections,
+        return page("result.html", det=det, s=s, notes=note_groups(service.kb, det.get("notes") or []), token=token, yaml_text=text, sections=sections,
                     det_json=json.dumps(det, indent=2, ensure_ascii=False), case=r.case)
 
     async def why_not(request: Request) -> Response:
