@@ -100,6 +100,18 @@ def item_dicts(draw, voc: Vocabulary, item_id: str) -> dict[str, Any]:
 
 
 @st.composite
+def tech_item_dicts(draw, voc: Vocabulary, item_id: str) -> dict[str, Any]:
+    """An item a deemed export or reexport can release: an ECCN of product group D or E (4E091, the
+    September 2024 rule's 3D901/3E901/4D906/4E906 ...) or model weights given by their specs."""
+    tech = [e for e in voc.eccns if len(e) > 1 and e[1] in "DE"]
+    if draw(st.booleans()) and tech:
+        item: dict[str, Any] = {"id": item_id, "quantity": draw(st.integers(0, 5000)), "eccn": draw(st.sampled_from(tech))}
+    else:
+        item = draw(item_dicts(voc, item_id).filter(lambda i: i.get("kind") == "model_weights"))
+    return _drop_none(item)
+
+
+@st.composite
 def party_dicts(draw, voc: Vocabulary, party_id: str) -> dict[str, Any]:
     party = {
         "id": party_id,
@@ -130,13 +142,11 @@ def case_dicts(draw, voc: Vocabulary, max_items: int = 3, max_parties: int = 4) 
     n_items = draw(st.integers(1, max_items))
     n_parties = draw(st.integers(0, max_parties))
     to = draw(voc.country())
-    # Deemed releases (deemed_export/deemed_reexport) take only software/technology items (734.13(b)); the
-    # item strategy draws commodities too, so they are left to the case files (tests/cases/advanced_technologies,
-    # tests/cases/model_weights) rather than generated here.
-    transaction = draw(st.sampled_from([t for t in voc.transactions if not t.startswith("deemed_")]))
-    if transaction in ("export", "reexport"):  # the loader refuses an export that stays in one country
+    transaction = draw(st.sampled_from(voc.transactions))
+    deemed = transaction.startswith("deemed_")
+    if transaction in ("export", "reexport", "deemed_export", "deemed_reexport"):  # one that crosses a border
         origin = draw(st.one_of(st.just("US"), voc.country()).filter(lambda x: x != to))
-        if transaction == "reexport":  # 772.1: a shipment from a part of the United States is an export
+        if transaction in ("reexport", "deemed_reexport"):  # 772.1: from a part of the United States it is an export
             origin = draw(voc.country().filter(lambda x: x != to and x not in US_PARTS))
     else:  # transfer_in_country, service: within one country
         origin = to
@@ -150,7 +160,8 @@ def case_dicts(draw, voc: Vocabulary, max_items: int = 3, max_parties: int = 4) 
         "to": to,
         "end_use": draw(_optional(st.sampled_from(voc.end_uses))),
         "government_commitment_percent": draw(st.one_of(st.just(0), st.integers(0, 100))),
-        "items": [draw(item_dicts(voc, f"i{n}")) for n in range(n_items)],
+        # a deemed release releases only software or technology (734.13(b)): D/E ECCNs or model weights
+        "items": [draw(tech_item_dicts(voc, f"i{n}") if deemed else item_dicts(voc, f"i{n}")) for n in range(n_items)],
         "parties": [draw(party_dicts(voc, f"p{n}")) for n in range(n_parties)],
         "usage_this_year": usage,
         "knowledge": _drop_none({"iaas_training_4e091_for_hq": draw(_optional(voc.country()))}),
