@@ -31,10 +31,18 @@ def test_guidance_rows_carry_document_date_and_cite_and_are_never_requirements(k
     assert row["date"] == "2025-05-13"
     assert "736.2(b)(10)" in row["cite"] and "Ascend" in row["title"]
     assert row["about"] == 'prc_3a090_ic_needs_bis_authorization("ascend")'
+    assert row["item"] == "ascend"  # the item the finding concerns, without parsing "about"
     item = js["items"]["ascend"]
     assert item["license_required"] is None  # held: never a silent "no licence"
     assert "gp10_prc_3a090_ic_guidance" in item["license_undetermined"]
     assert all(not r["id"].startswith("g_") for r in item["requirements"])
+
+
+def test_guidance_about_the_case_as_a_whole_names_no_item(kb, solver):
+    det = _det(kb, solver, G / "policy-stmt-us-person-iaas-2025-06-02.yaml")
+    rows = {g["about"]: g for g in det.to_json()["guidance"]}
+    assert rows["us_person_support_license_may_be_required"]["item"] is None
+    assert all(g["item"] in det.items for a, g in rows.items() if "(" in a)
 
 
 def test_guidance_is_printed_as_guidance_with_its_date(kb, solver):

@@ -69,7 +69,8 @@ def normalised(det, back: dict[str, str]) -> dict[str, Any]:
         return note
     js["notes"] = sorted(unquote(n) for n in js["notes"])
     # a guidance document names the item it flags in its "about" atom, as a note does
-    js["guidance"] = sorted(({**g, "about": unquote(g["about"])} for g in js.get("guidance", [])),
+    js["guidance"] = sorted(({**g, "about": unquote(g["about"]), "item": back.get(g["item"], g["item"])}
+                             for g in js.get("guidance", [])),
                             key=lambda g: (g["id"], g["about"]))
     js["atom_count"] = len(det.atoms)
     return js

@@ -54,10 +54,11 @@ class Guidance:
     title: str = ""
     date: str = ""  # the document's date, YYYY-MM-DD
     cite: str = ""
+    item: str | None = None  # the case item the finding concerns (its first argument), or None for the case
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": "guidance", "about": self.about, "title": self.title, "date": self.date,
-                "cite": self.cite}
+        return {"id": self.id, "kind": "guidance", "about": self.about, "item": self.item, "title": self.title,
+                "date": self.date, "cite": self.cite}
 
 
 @dataclass

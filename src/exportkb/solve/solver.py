@@ -56,6 +56,20 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+def _first_item(term_text: str, items: dict) -> str | None:
+    """The case item a KB term names as its first argument (``finding("chips", ...)`` -> ``chips``), or None."""
+    if "(" not in term_text:
+        return None
+    try:
+        sym = clingo.parse_term(term_text)
+    except RuntimeError:
+        return None
+    first = sym.arguments[0] if sym.type == clingo.SymbolType.Function and sym.arguments else None
+    if first is not None and first.type == clingo.SymbolType.String and first.string in items:
+        return first.string
+    return None
+
+
 class Solver:
     """Determines cases against one knowledge base. Reuse one Solver per process."""
 
@@ -252,7 +266,9 @@ class Solver:
             elif name == "guidance":  # kb/guidance/: dated BIS guidance, kept apart from requirements
                 g_id = str(a[1])
                 title, g_date, cite = kb.guidance_docs.get(g_id, ("", 0, ""))
-                det.guidance.append(Guidance(g_id, str(a[2]), title, _iso(g_date) if g_date else "", cite))
+                about = str(a[2])
+                det.guidance.append(Guidance(g_id, about, title, _iso(g_date) if g_date else "", cite,
+                                             _first_item(about, items)))
             elif name == "presumption_of_denial":
                 items[a[1]].presumption_of_denial = True
             elif name == "license_review_policy":
