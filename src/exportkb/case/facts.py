@@ -185,10 +185,10 @@ def emit_facts(case: Case, case_id: str, String: Callable[[str], Any], Number: C
         value = getattr(knowledge, key)
         if value is True:  # a yes/no fact the exporter knows (G7 red-flag indicators)
             add("knows", _constant(key), String("yes"))
-        elif value is not None and value is not False:
+        elif value is False:  # stated "no": kb/guidance/ tells it from a fact the case does not state
+            add("knows_not", _constant(key))
+        elif value is not None:
             add("knows", _constant(key), String(value))
-    if knowledge.wmd_or_military_intelligence_end_use is False:  # stated "no" (kb/guidance/may2025.lp tells it from unstated)
-        add("knows_not", _constant("wmd_or_military_intelligence_end_use"))
     certs = case.h200_certifications
     for key in type(certs).model_fields:
         if getattr(certs, key):

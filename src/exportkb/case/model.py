@@ -216,6 +216,9 @@ class Knowledge(_Strict):
     first_advanced_ic_orders_after_oct_2022: Optional[Flag] = Field(None, description="The customer began ordering advanced computing ICs only after the October 2022 controls (diversion guidance red flag, 13 May 2025).")
     residential_address_commercial_quantities: Optional[Flag] = Field(None, description="A customer with a residential address orders commercial quantities (diversion guidance red flag, 13 May 2025).")
     minimal_online_presence: Optional[Flag] = Field(None, description="The customer has minimal online presence (diversion guidance red flag, 13 May 2025).")
+    no_business_justification_for_advanced_ics: Optional[Flag] = Field(None, description="The customer has no clear business justification for advanced computing ICs (diversion guidance red flag, 13 May 2025; wording from a secondary summary, UNVERIFIED).")
+    data_center_cannot_confirm_capacity: Optional[Flag] = Field(None, description="The data center the ICs are for cannot confirm it has the infrastructure capacity for them (diversion guidance red flag, 13 May 2025; wording from a secondary summary, UNVERIFIED).")
+    forwarder_or_reseller_outside_advanced_ic_distribution: Optional[Flag] = Field(None, description="A freight forwarder or reseller not normally associated with advanced semiconductor distribution is involved (diversion guidance red flag, 13 May 2025; wording from a secondary summary, UNVERIFIED).")
 
 
 class Case(_Strict):
