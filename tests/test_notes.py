@@ -37,6 +37,11 @@ def test_a_note_id_in_words():
     assert kind_words("a_note_the_kb_does_not_know") == "a note the kb does not know"
 
 
+def test_compound_arguments_in_words(kb):
+    [g] = note_groups(kb, ["red_flags_not_evaluated(text_not_found,diversion_red_flags_unnamed(5))"])
+    assert g.concerns() == "text not found: diversion red flags unnamed (5)"
+
+
 def test_an_unknown_note_is_still_shown(kb):
     [g] = note_groups(kb, ['made_up_note("x")'])
     assert g.reads == "" and g.cite == "" and g.sentence() == "Made up note (x)"

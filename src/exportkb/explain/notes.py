@@ -76,6 +76,9 @@ def _word(arg: str) -> str:
         return arg[1:-1].replace('\\"', '"').replace("\\\\", "\\")
     if re.fullmatch(r"[a-z]\w*", arg):
         return kind_words(arg)
+    m = _TERM.match(arg)
+    if m and m.group(2) is not None:  # a compound KB term: its name in words, its arguments in turn
+        return f"{kind_words(m.group(1))} ({', '.join(_word(a) for a in _split_args(m.group(2)))})"
     return arg
 
 
