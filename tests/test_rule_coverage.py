@@ -59,6 +59,10 @@ REFORM_ONLY = {
     # The December 2024 correction's text was not read: 4D906 software is within the limited exclusion
     # only under the reading reform (tests/cases/advanced_technologies/*read-as-inclusion.yaml).
     "at.limited_scope_4d906": "fires only with at_limited_exclusion_4d906_software = 1 (a reform)",
+    # The single-type Data Center VEU of 89 FR 80080 is not offered after 2025-05-15 (dcveu_2024_usable = 0,
+    # UNVERIFIED): only the reform dcveu-2024-in-enforced-regime offers it in the regime BIS enforces
+    # (tests/cases/dcveu_2024/enforced-regime-reform-uae-2025-06-02.yaml).
+    "dcveu2024.enforced_regime": "fires only with dcveu_2024_usable = 1 after 2025-05-15 (a reform)",
 }
 
 

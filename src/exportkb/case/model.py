@@ -163,7 +163,7 @@ class Party(_Strict):
     government_controlled: Flag = Field(False, description="Wholly owned or otherwise controlled by a government other than the U.S. Government.")
     individual: Flag = Field(False, description="The party is an individual, not a firm.")
     distributor: Flag = Field(False, description="The party is a distributor (buys to resell).")
-    veu: str = Field("none", description="Data Center VEU status: none | universal | national.")
+    veu: str = Field("none", description="Data Center VEU status: none | universal | national (90 FR 4544) | data_center (the single-type authorization of 89 FR 80080, Oct. 2024).")
     meets_supp10_security: Flag = Field(False, description="Its facility meets paragraphs 14, 15 and 18 of Supplement No. 10 to part 748.")
     same_veu_as: Optional[str] = Field(None, description="Id of another party of this case that is the same Data Center VEU (this party is another authorized location of it; 15 CFR 748.15(d)(2)).")
     employer: Optional[str] = Field(None, description="Deemed exports: id of another party of this case that employs this individual (15 CFR 742.6(a)(13)).")
