@@ -129,12 +129,18 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--rate", type=float, default=None,
                     help="open loop: send this many requests per second whatever the answers (latency from the "
                          "scheduled time); default: closed loop, each client waits for its answer")
+    ap.add_argument("--case", type=Path, action="append", default=None, metavar="FILE",
+                    help="POST this case file (repeatable); default: every shipped example in turn")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     a = ap.parse_args(argv)
     if not (1 <= a.clients <= 256 and 1 <= a.requests <= 1_000_000 and 0 < a.seconds <= 3600) or (a.rate is not None and not 0 < a.rate <= 100_000):
         ap.error("clients 1..256, requests 1..1,000,000, seconds in (0, 3600]")
     # the shipped examples in turn: five destinations and shapes, not one case solved again and again
-    bodies = [p.read_bytes() for p in sorted(CASE.parent.glob("*.yaml"))]
+    files = a.case or sorted(CASE.parent.glob("*.yaml"))
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        ap.error(f"--case: no such file: {', '.join(missing)}")
+    bodies = [p.read_bytes() for p in files]
     port = free_port()
     proc = start_server(port, a.workers)
     try:
@@ -155,7 +161,7 @@ def main(argv: list[str] | None = None) -> dict:
           f"{res['cpus']} CPUs: {res['requests_per_s']} requests/s, p50 {res['p50_ms']} ms, p95 {res['p95_ms']} ms, "
           f"max {res['max_ms']} ms, {res['errors']} error(s) — target {res['target']}: "
           f"{'met' if res['meets_target'] else 'NOT met'}")
-    res["cases"] = len(bodies)
+    res["cases"] = [f.name for f in files]
     if a.json:
         a.json.write_text(json.dumps(res, indent=2) + "\n")
     return res
