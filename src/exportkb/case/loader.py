@@ -221,13 +221,41 @@ def _key_text(key: str) -> str:
 
 
 @functools.cache
-def _bounded_loader_class() -> type:
-    """A SafeLoader whose composer refuses nesting deeper than MAX_DEPTH before building it (PyYAML
+def _bounded_loader_class(fast: bool = True) -> type:
+    """A loader whose composer refuses nesting deeper than MAX_DEPTH before building it (PyYAML
     composes recursively: 10^5 levels would end in a RecursionError). Built once, on first use, so
-    that JSON-only runs never import PyYAML."""
+    that JSON-only runs never import PyYAML.
+
+    Why two: with *fast* (and PyYAML built with libyaml) the events come from libyaml's C scanner
+    and parser, which is where ~90 % of a case file's reading time went (4 ms of a 4.4 ms read of an
+    example case in pure Python); the composing — and so the depth bound, the marks (lines) and the
+    resolver — stays PyYAML's Python code, so the node tree is the one the pure-Python loader
+    builds. A document the C parser refuses is read again by the pure-Python loader
+    (:func:`parse_yaml`), so a user's error message and line are always PyYAML's own."""
     import yaml
 
-    class BoundedLoader(yaml.SafeLoader):
+    if fast and getattr(yaml, "__with_libyaml__", False):
+        from yaml.cyaml import CParser
+
+        class Base(yaml.composer.Composer, CParser, yaml.resolver.Resolver):  # type: ignore[misc]
+            # Composer before CParser: its Python check_node/get_node/compose_* (and ours below)
+            # win over CParser's C composer, and call CParser's C check_event/get_event/peek_event.
+            def __init__(self, stream: str) -> None:
+                CParser.__init__(self, stream)
+                yaml.composer.Composer.__init__(self)
+                yaml.resolver.Resolver.__init__(self)
+
+            def get_event(self):  # type: ignore[override]
+                # libyaml marks a plain scalar with style '' where PyYAML's parser says None (the
+                # only difference in the events; the 1.2-core walk resolves plain scalars only)
+                event = CParser.get_event(self)
+                if event.__class__ is yaml.ScalarEvent and event.style == "":
+                    event.style = None
+                return event
+    else:
+        Base = yaml.SafeLoader
+
+    class BoundedLoader(Base):  # type: ignore[misc, valid-type]
         depth = 0
         source = "<string>"
         #: the error class of the yaml module this loader was built from (a later ``import yaml`` may
@@ -249,26 +277,53 @@ def _bounded_loader_class() -> type:
     return BoundedLoader
 
 
-def _yaml_loader(text: str, name: str):
-    loader = _bounded_loader_class()(text)
+def _yaml_loader(text: str, name: str, fast: bool = True):
+    loader = _bounded_loader_class(fast)(text)
     loader.source = name
     return loader
 
 
-def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[str, int]]:
-    # PyYAML is imported by the loader class, not at the top: JSON/JSONL/CSV batches never pay for it
-    loader = _yaml_loader(text, name)
+#: Text on which libyaml and PyYAML's own scanner were seen to disagree (the fuzz test in
+#: tests/test_loader_yaml_fast.py; libyaml is the more lenient, and at times reads another value):
+#: tabs, ``?`` (explicit keys; ``??`` in a flow collection), ``!`` (tags), ``%`` (directives), the
+#: Unicode line breaks NEL/LS/PS, a byte-order mark inside the text, and a block-scalar indicator
+#: run into a comment (``|#``). Such text takes the pure-Python path, so it is read, or refused,
+#: exactly as before; the rest (every shipped case) takes the C parser.
+_LIBYAML_DIFFERS = re.compile("[\t?!%\x85\u2028\u2029\ufeff]|[|>][0-9+-]*#")
+
+
+def _yaml_nodes(text: str, name: str, fast: bool = True) -> list:
+    """The documents of *text* as PyYAML node trees (the C parser's events when *fast*).
+
+    A YAML error from the C parser is not reported as it stands: the text is read again by the
+    pure-Python loader, whose message and line the user gets (the two parsers word their errors
+    differently, and the bad-case suite states PyYAML's)."""
+    fast = fast and not _LIBYAML_DIFFERS.search(text)
+    loader = _yaml_loader(text, name, fast)
     try:
         nodes = []
         while loader.check_node():
             nodes.append(loader.get_node())
+        if fast and any(n.id == "scalar" for n in nodes):
+            # a document that is one scalar is an error either way (a case is a mapping); libyaml
+            # marks an empty one a line off, so the pure-Python loader reads it for the message
+            return _yaml_nodes(text, name, fast=False)
+        return nodes
     except loader.YAMLError as exc:
+        if fast:
+            loader.dispose()
+            return _yaml_nodes(text, name, fast=False)
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise CaseError([FieldProblem(name, "", f"invalid YAML: {problem}", "fix the YAML syntax", line=line)]) from None
     finally:
         loader.dispose()
+
+
+def parse_yaml(text: str, name: str = "<string>", fast: bool = True) -> tuple[Any, dict[str, int]]:
+    # PyYAML is imported by the loader class, not at the top: JSON/JSONL/CSV batches never pay for it
+    nodes = _yaml_nodes(text, name, fast)
     if not nodes:
         raise CaseError([FieldProblem(name, "", "the file is empty (only comments or blank lines)",
                                       "write a case; see docs/case-format.md")])
