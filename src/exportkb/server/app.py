@@ -9,6 +9,7 @@ response carries a Content-Security-Policy that allows only the package's own sc
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -182,7 +183,9 @@ def create_app(kb: KnowledgeBase | None = None, options: ServerOptions | None = 
         ctype = request.headers.get("content-type", "")
         as_json = "json" in ctype or (not ("yaml" in ctype) and raw.lstrip()[:1] in (b"{", b"["))
         r = await run_in_threadpool(service.read, raw, as_json)
-        return await run_in_threadpool(service.check, r)
+        # awaited on the loop, not in a pool thread: the solver thread answers the future
+        det = await asyncio.wrap_future(service.submit(r))
+        return service.check_json(r, det)
 
     @api
     async def api_explain(request: Request) -> Any:

@@ -15,6 +15,7 @@ every request case is the fixed label ``<request>``, and every solve and proof r
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,9 +111,16 @@ class Service:
         """Stop the solver thread (the app's shutdown)."""
         self.coalescer.close()
 
+    def submit(self, r: ReadyCase) -> "Future[Determination]":
+        """The determination of *r* as a future (solved with whatever else waits; see :meth:`check_json`)."""
+        return self.coalescer.submit(r)
+
     def check(self, r: ReadyCase) -> dict[str, Any]:
         """Exactly the object ``exportkb check --json`` prints for this case."""
-        det = self.determine(r)
+        return self.check_json(r, self.determine(r))
+
+    def check_json(self, r: ReadyCase, det: Determination) -> dict[str, Any]:
+        """``check --json``'s object for *r* from its determination (expectations compared)."""
         js = det.to_json()
         if r.case.expect:
             js["expect_mismatches"] = [str(m) for m in compare(r.case.expect, det)]
