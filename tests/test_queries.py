@@ -78,3 +78,25 @@ def test_cli_query(kb):
     assert r.exit_code == 0 and "country-tiers" in r.output and "no-aia" in r.output
     r = CliRunner().invoke(main, ["query", "country-tiers", "--param", "nodate"])
     assert r.exit_code == 2 and "NAME=VALUE" in r.output
+
+
+def test_date_columns_are_dates_and_a_wrong_dates_list_is_refused(kb, tmp_path):
+    """asp.dates turns the KB's YYYYMMDD integers into dates; naming a column that is not one is an error."""
+    import datetime as dt
+
+    good = tmp_path / "g.yaml"
+    good.write_text("title: t\ndescription: d\nasp:\n  program: 'd(20250513, x).'\n  show: d/2\n"
+                    "  columns: [date, what]\n  dates: [date]\n", encoding="utf-8")
+    assert run_query(load_query(str(good)), kb)["date"].tolist() == [dt.date(2025, 5, 13)]
+    stray = tmp_path / "s.yaml"
+    stray.write_text(good.read_text(encoding="utf-8").replace("dates: [date]", "dates: [when]"), encoding="utf-8")
+    with pytest.raises(QueryError, match="asp.dates: when not among the columns"):
+        load_query(str(stray))
+    text = tmp_path / "x.yaml"
+    text.write_text(good.read_text(encoding="utf-8").replace("dates: [date]", "dates: [what]"), encoding="utf-8")
+    with pytest.raises(QueryError, match="column 'what' holds 'x', not a YYYYMMDD date"):
+        run_query(load_query(str(text)), kb)
+    impossible = tmp_path / "i.yaml"
+    impossible.write_text(good.read_text(encoding="utf-8").replace("20250513", "20251340"), encoding="utf-8")
+    with pytest.raises(QueryError, match="not a YYYYMMDD date"):
+        run_query(load_query(str(impossible)), kb)

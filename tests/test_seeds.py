@@ -6,6 +6,8 @@ tests/cases/{coverage,part746,enforcement}/.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import csv
 import json
 from pathlib import Path
@@ -121,7 +123,7 @@ def test_violation_kinds(kb):
 
 def test_strike_force_timeline(kb):
     df = run_query(load_query("strike-force-timeline"), kb)
-    assert df["date"].min() == 20230216  # launched 16 Feb 2023 (reference §5)
+    assert df["date"].min() == dt.date(2023, 2, 16)  # launched 16 Feb 2023 (reference §5); a date, not YYYYMMDD
     assert any("15 criminal cases" in t for t in df["event"])  # Year in Review (§1)
 
 
@@ -130,7 +132,7 @@ def test_timeline_january_2025(kb):
     df = run_query(load_query("timeline"), kb, {"from": "2025-01-01", "to": "2025-01-31"})
     events = " ".join(df["event"])
     assert "missile-technology" in events and "New Delhi" in events and "Year in Review" in events
-    assert df["date"].between(20250101, 20250131).all()
+    assert df["date"].between(dt.date(2025, 1, 1), dt.date(2025, 1, 31)).all()
 
 
 def test_timeline_cli():
@@ -138,6 +140,9 @@ def test_timeline_cli():
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "252604X" in result.output
+    assert '"date": "2025-07-' in result.output  # dates as dates in every output, not YYYYMMDD
+    table = CliRunner().invoke(cli.main, ["query", "timeline", "--param", "from=2025-07-01"], catch_exceptions=False)
+    assert "2025-07-" in table.output and "202507" not in table.output
 
 
 # --------------------------------------------------------------------------- regression with a proof

@@ -135,6 +135,10 @@ def load_query(name: str, folder: Path | None = None) -> Query:
         asp = data["asp"]
         if not isinstance(asp, dict) or not {"program", "show", "columns"} <= set(asp):
             raise QueryError(f"{where}: asp: give program, show (name/arity) and columns")
+        stray = [c for c in asp.get("dates") or [] if c not in asp["columns"]]
+        if stray:
+            raise QueryError(f"{where}: asp.dates: {', '.join(map(str, stray))} not among the columns "
+                             f"(fix: name columns of {', '.join(map(str, asp['columns']))})")
     return Query(name=path.stem, title=str(data["title"]), description=str(data.get("description") or "").strip(),
                  source=path, params=params, sweep=data.get("sweep"), asp=data.get("asp"),
                  reforms=tuple(data.get("reform") or ()))
@@ -216,7 +220,20 @@ def _run_asp(query: Query, kb: KnowledgeBase, values: dict[str, Any]):
         raise QueryError(f"{query.source}: the query has {len(models)} answer sets; a query must be stratified")
     rows = sorted({tuple(python_value(a) for a in s.arguments) for s in models[0]
                    if s.name == name and len(s.arguments) == int(arity)}, key=repr)
-    return pd.DataFrame(rows, columns=columns)
+    df = pd.DataFrame(rows, columns=columns)
+    # the KB writes dates as YYYYMMDD integers (clingo has no dates); a reader gets dates
+    for col in asp.get("dates") or []:
+        df[col] = [_kb_date(v, query.source, col) for v in df[col]]
+    return df
+
+
+def _kb_date(value: Any, source: Path, column: str) -> Any:
+    """A KB date (YYYYMMDD integer) as a date; anything else is a defect of the query or the KB."""
+    try:
+        return dt.date(value // 10000, value // 100 % 100, value % 100)
+    except (TypeError, ValueError):
+        raise QueryError(f"{source}: asp.dates: column {column!r} holds {value!r}, not a YYYYMMDD date "
+                         "(fix: list only date columns under dates:)") from None
 
 
 def jsonable(value: Any) -> Any:
