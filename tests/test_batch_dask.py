@@ -35,6 +35,7 @@ from exportkb.batch import CSV_COLUMNS, Row, read_rows, run_batch  # noqa: E402
 from exportkb.batch.cluster import (DaskBackend, KBVersionMismatch, PartitionFailed, connect,  # noqa: E402
                                     determine_frame, frame_meta, split_input)
 from exportkb.case.loader import read_document  # noqa: E402
+from exportkb.kb import KnowledgeBase  # noqa: E402
 
 from .conftest import CASES, ROOT  # noqa: E402
 
@@ -221,6 +222,19 @@ def test_library_backend_with_rows_in_memory(client):
     assert [(r.line, r.text, r.error) for r in remote] == [(r.line, r.text, r.error) for r in local]
     assert s1.to_json() == s2.to_json()
     assert len(backend.timings) == 7  # 60 rows in partitions of 9
+
+
+def test_a_client_version_given_in_advance_is_still_checked_against_every_worker(client):
+    """The CLI parses the client's KB while the cluster starts and hands its version to the backend;
+    a version that is not the workers' KB is refused before any row is solved, never trusted."""
+    rows = [Row(n, read_document(f)[0], source=str(f)) for n, f in enumerate(GOOD_FILES[:3], start=1)]
+    got: list = []
+    with pytest.raises(KBVersionMismatch, match="refusing to run: 2 of 2 Dask worker"):
+        run_batch(rows, on_result=got.append, backend=DaskBackend(client, kb_version="000000000000"))
+    assert got == []
+    right = DaskBackend(client, kb_version=KnowledgeBase.load().version)
+    run_batch(rows, on_result=got.append, backend=right)
+    assert [r.line for r in got] == [1, 2, 3] and all(r.error is None for r in got)
 
 
 def test_a_failing_partition_names_the_partition_and_row(tmp_path, client):

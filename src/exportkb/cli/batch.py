@@ -5,6 +5,7 @@ import contextlib
 import json
 import signal
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -15,6 +16,7 @@ from ..batch.outputs import RunFailed, SafeOutputs, check_output, write_failed
 from ..budget import budgeted, cap_jobs, memory_limit_option, time_limit_option
 from ..case.loader import CASE_SUFFIXES
 from ..errors import ExportKBError
+from ..kb import KnowledgeBase
 from .common import list_option
 
 
@@ -123,7 +125,11 @@ def batch(ctx: click.Context, input_path: Path, out_path: Path | None, fmt: str,
             if backend == "dask":
                 from ..batch.cluster import DaskBackend, connect
 
-                runner = DaskBackend(stack.enter_context(connect(scheduler, local_workers)))
+                # the client's KB is parsed while the cluster starts (a LocalCluster waits on its workers)
+                pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="exportkb-kb"))
+                version = pool.submit(lambda: KnowledgeBase.load(str(kb_path) if kb_path else None).version)
+                client = stack.enter_context(connect(scheduler, local_workers))
+                runner = DaskBackend(client, kb_version=version.result())
             summary = _run(outputs, rows, out_path, errors_path, fmt, kb_path, jobs, chunk, time_limit, proofs,
                            quiet, console, runner, screener)
             if caught:  # an interrupt that a library swallowed still means the run is incomplete
