@@ -75,5 +75,30 @@ def test_piped_check_prints_a_plain_table_that_does_not_wrap(kb, monkeypatch):
     row = next(line for line in out.splitlines() if line.startswith("gpus "))
     assert "worldwide_a 15 CFR 742.6(a)(6)(iii)" in row and "license_application_aggregate_tpp" in row
     assert "│" not in out and "┃" not in out
-    assert any(line.startswith("figures: ") and line.endswith("lpp_tpp_with_shipment = 31,664,000")
+    assert any(line.startswith("figures: ") and line.endswith("LPP with shipment: 31,664,000 TPP")
                for line in out.splitlines())
+
+
+def test_figures_are_worded_with_units_and_dates(kb, monkeypatch):
+    """Figures in the text output: words, thousands separators, the unit, a deadline as a date —
+    never ``veu_security_deadline = 20,260,115``; --json keeps the KB's ids and numbers."""
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    import exportkb.cli as cli
+    from exportkb.explain.plain import figure_words
+    assert figure_words("allocation_remaining", 758_336_000) == "allocation remaining: 758,336,000 TPP"
+    assert figure_words("allocation_tpp", 790_000_000) == "allocation: 790,000,000 TPP"
+    assert figure_words("veu_security_deadline", 20260115) == "VEU security deadline: 15 January 2026"
+    assert figure_words("nac_notification_days", 25) == "NAC notification: 25 days"
+    assert figure_words("nveu_cap_h100eq", 100_000) == "NVEU cap: 100,000 H100-equivalents"
+    assert figure_words("uveu_supp5a_after_tpp", 9) == "UVEU Supp. No. 5(a) after: 9 TPP"
+    assert figure_words("allocation_remaining", -1) == "allocation remaining: -1 TPP"
+    monkeypatch.setattr(cli.common, "KnowledgeBase", SimpleNamespace(load=lambda path=None: kb))
+    case = str(ROOT / "tests" / "cases" / "worked_examples" / "we-11-uveu-malaysia.yaml")
+    out = CliRunner().invoke(cli.main, ["check", case]).output
+    line = next(x for x in out.splitlines() if x.startswith("figures: "))
+    assert "VEU security deadline: 15 January 2026" in line and "20,260,115" not in line and "_" not in line
+    js = CliRunner().invoke(cli.main, ["check", case, "--json"]).output
+    assert '"veu_security_deadline": 20260115' in js

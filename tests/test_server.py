@@ -338,3 +338,18 @@ def test_proof_stylesheet_has_one_source(client):
     assert not [line for line in own.splitlines() if line.strip() in shared]
     page = client.get("/").text
     assert page.index('href="/static/proof.css"') < page.index('href="/static/app.css"')
+
+
+def test_summary_lists_the_figures_in_words_with_units_and_dates(client):
+    """The UAE allocation and a UVEU's security deadline on the page as a reader writes them: the
+    unit and thousands separators, a date as a date — not the KB's ids or YYYYMMDD."""
+    def figures(text: str) -> str:  # the summary's figure list (the page's JSON panel keeps the KB's ids)
+        start = text.index('<ul class="figures">')
+        return text[start:text.index("</ul>", start)]
+
+    page, _ = _result(client, UAE.read_text())
+    shown = figures(page.text)
+    assert "allocation remaining: 758,336,000 TPP" in shown and "_" not in shown
+    uveu = (ROOT / "tests" / "cases" / "worked_examples" / "we-11-uveu-malaysia.yaml").read_text()
+    shown = figures(_result(client, uveu)[0].text)
+    assert "VEU security deadline: 15 January 2026" in shown and "20260115" not in shown

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..explain.notes import note_groups
+from ..explain.plain import figure_words
 from ..kb import KnowledgeBase
 from ..solve.determination import Determination, ItemDetermination
 from ..escape import rich as esc
@@ -86,7 +87,8 @@ def determination_rows(det: Determination) -> list[list[str]]:
 
 
 def _figure(k: str, v: object) -> str:
-    return esc(f"{k} = {v:,}" if isinstance(v, int) else f"{k} = {v}")
+    # worded, with the unit and dates as dates (exportkb.explain.plain.figure_words); --json keeps the ids
+    return esc(figure_words(k, v))
 
 
 #: How the text output names the regimes of ``exception_regime`` (kb/exceptions/pre_ifr.lp).
@@ -117,10 +119,10 @@ def print_determination(console: Console, det: Determination, mismatches: list[M
                   (f"; case obligations: {esc(', '.join(det.obligations))}" if det.obligations else ""))
     flat = {k: v for k, v in det.figures.items() if not isinstance(v, dict)}
     if flat:
-        console.print("figures: " + ", ".join(_figure(k, v) for k, v in flat.items()))
+        console.print("figures: " + "; ".join(_figure(k, v) for k, v in flat.items()))
     for key, per_item in det.figures.items():
         if isinstance(per_item, dict):
-            console.print(f"figures ({esc(key)}): " + ", ".join(_figure(k, v) for k, v in per_item.items()))
+            console.print(f"figures ({esc(key)}): " + "; ".join(_figure(k, v) for k, v in per_item.items()))
     for it in det.items.values():  # kb/requirements/transition.lp: in force, not yet binding
         for p in it.pending_requirements:
             console.print(f"pending requirement ({esc(it.id)}): {esc(p['id'])} binds from {esc(p['binds_from'])} "

@@ -79,6 +79,33 @@ def number(n: int) -> str:
     return f"{n:,}"
 
 
+#: Units of the KB's figures, by a word of the figure's name (kb/allocations.lp, kb/veu/*.lp): the
+#: allocations and caps are in TPP, the NVEU caps in H100-equivalents, notice periods in days.
+_FIGURE_UNITS = {"tpp": "TPP", "h100eq": "H100-equivalents", "days": "days"}
+_FIGURE_WORDS = {"lpp": "LPP", "uveu": "UVEU", "nveu": "NVEU", "veu": "VEU", "nac": "NAC", "us": "U.S.",
+                 "supp5a": "Supp. No. 5(a)"}
+
+
+def figure_words(name: str, value: object) -> str:
+    """A figure of a determination as a reader writes it: ``allocation remaining: 758,336,000 TPP``,
+    ``VEU security deadline: 15 January 2026``, ``NAC notification: 25 days``.
+
+    The unit comes from a word of the figure's name (its KB id carries it: ``_tpp``, ``_h100eq``,
+    ``_days``; an allocation is always in TPP); a figure named a deadline or a date holds YYYYMMDD
+    and is shown as a date. The JSON keeps the ids and the numbers; this is for reading."""
+    tokens = name.split("_")
+    unit = next((_FIGURE_UNITS[t] for t in tokens if t in _FIGURE_UNITS), None)
+    if unit is None and tokens[0] == "allocation":
+        unit = "TPP"
+    words = " ".join(_FIGURE_WORDS.get(t, t) for t in tokens if t not in _FIGURE_UNITS) or name
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"{words}: {value}"
+    if tokens[-1] in ("deadline", "date"):
+        d = ymd(value)
+        return f"{words}: {date_words(d) if d else value}"
+    return f"{words}: {number(value)}" + (f" {unit}" if unit else "")
+
+
 def _value(token: str) -> tuple[str, bool]:
     """A comparison operand as shown, and whether it is a date."""
     if token.startswith("("):  # KB arithmetic, evaluated by clingo itself (its integer semantics)

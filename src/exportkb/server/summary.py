@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..explain.plain import date_words, law_name
+from ..explain.plain import date_words, figure_words, law_name
 from ..kb import KnowledgeBase
 
 POLICY_WORDS = {
@@ -47,6 +47,7 @@ class Summary:
     red_flags: list[Sentence]
     other: list[tuple[str, str]]            # (where, value) of fields no sentence reads yet
     unavailable: dict[str, list[tuple[str, str]]]   # item -> [(exception constant, its name)] for why-not
+    figures: list[str] = field(default_factory=list)  # worded, with units and dates (explain.plain.figure_words)
 
 
 def _words(const: str) -> str:
@@ -156,7 +157,13 @@ def summarize(kb: KnowledgeBase, det: dict[str, Any]) -> Summary:
     for k, v in det.items():
         if k not in known and v not in (None, [], {}, ""):
             other.append((k, _show(v)))
-    return Summary(headline, items, obligations, red_flags, other, unavailable)
+    figures = []
+    for name, value in sorted((det.get("figures") or {}).items()):
+        if isinstance(value, dict):  # per item
+            figures += [f"{figure_words(k, v)} (item {name})" for k, v in sorted(value.items())]
+        else:
+            figures.append(figure_words(name, value))
+    return Summary(headline, items, obligations, red_flags, other, unavailable, figures)
 
 
 def _show(v: Any) -> str:
