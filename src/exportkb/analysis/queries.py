@@ -227,13 +227,16 @@ def _run_asp(query: Query, kb: KnowledgeBase, values: dict[str, Any]):
     return df
 
 
-def _kb_date(value: Any, source: Path, column: str) -> Any:
-    """A KB date (YYYYMMDD integer) as a date; anything else is a defect of the query or the KB."""
-    try:
-        return dt.date(value // 10000, value // 100 % 100, value % 100)
-    except (TypeError, ValueError):
+def _kb_date(value: Any, source: Path, column: str) -> dt.date:
+    """A KB date (YYYYMMDD integer, read by the renderers' own :func:`~exportkb.explain.plain.ymd`) as a
+    date; anything else (text, an impossible date, an open-ended placeholder) is a defect of the query or the KB."""
+    from ..explain.plain import ymd
+
+    d = ymd(value) if isinstance(value, int) and not isinstance(value, bool) else None
+    if d is None:
         raise QueryError(f"{source}: asp.dates: column {column!r} holds {value!r}, not a YYYYMMDD date "
-                         "(fix: list only date columns under dates:)") from None
+                         "(fix: list only date columns under dates:)")
+    return d
 
 
 def jsonable(value: Any) -> Any:

@@ -310,8 +310,7 @@ def _yaml_nodes(text: str, name: str, fast: bool = True) -> list:
             return _yaml_nodes(text, name, fast=False)
         return nodes
     except loader.YAMLError as exc:
-        if fast:
-            loader.dispose()
+        if fast:  # (the finally below disposes of the C loader)
             return _yaml_nodes(text, name, fast=False)
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

@@ -1,9 +1,8 @@
 """Solving the determinations of concurrent requests together.
 
-Why: one case through the residual program costs about 5 ms, almost all of it fixed (a fresh
+Why: one case through the residual program costs about 7 ms, almost all of it fixed (a fresh
 clingo control, the residual rules kept for the case, grounding); a chunk of cases through the
-full program costs about 14 ms plus 0.25 ms per case (measured on the UAE example: 1 case 5.3 ms
-alone; 4 cases 14.3 ms; 8 cases 15.3 ms; 32 cases 21 ms). Under load, requests wait for the
+full program costs about 25 ms plus 0.5 ms per case (the figures at :data:`CHUNK_FROM`). Under load, requests wait for the
 solver anyway (clingo controls are not shared between threads), so the ones that arrive while a
 solve runs are taken together on the next turn, as `exportkb batch` takes its chunks. A request
 that arrives alone is solved alone, exactly as before; a group solved together gets the very
@@ -30,7 +29,7 @@ from ..solve.solver import Solver
 #: (2026-12-04, the five examples in turn, medians: residual 7.0 ms a case; a chunk of 3 25.4 ms, of 4
 #: 27.8 ms, of 5 26.5 ms, of 8 27.8 ms, of 16 32.0 ms, of 32 41.2 ms).
 CHUNK_FROM = 4
-#: The most cases taken in one turn (a chunk of 32 takes ~21 ms: the wait of the last request stays short).
+#: The most cases taken in one turn (a chunk of 32 takes ~41 ms: the wait of the last request stays short).
 MAX_GROUP = 32
 
 
