@@ -59,10 +59,21 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body:
             os.environ["EXPORTKB_LIST"] = str(list_file)
         if cases_dir:
             os.environ["EXPORTKB_SERVE_CASES"] = str(cases_dir)
-        uvicorn.run("exportkb.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+        from ..server.workers import APP_FACTORY, WorkerSettings, reuse_port_available, serve_workers
+        if reuse_port_available():  # one socket per worker: the kernel balances connections (server/workers.py)
+            try:
+                status = serve_workers(WorkerSettings(host, port), workers, echo=lambda m: click.echo(m, err=True))
+            except OSError as e:
+                raise ExportKBError(f"cannot listen on {host}:{port}: {e.strerror or e} "
+                                    "(fix: choose another --port, or stop the program using it)") from None
+            ctx.exit(status)
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
                     log_level="warning", server_header=False)
         return
-    app = create_app(get_kb(ctx), ServerOptions(max_body_bytes=max_body, time_limit=time_limit,
+    from ..server.app import warm
+    kb = get_kb(ctx)
+    warm(kb)
+    app = create_app(kb, ServerOptions(max_body_bytes=max_body, time_limit=time_limit,
                                                    screening_list=Path(list_file) if list_file else None,
                                                    cases_dir=cases_dir))
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
