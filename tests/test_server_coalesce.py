@@ -51,7 +51,7 @@ class _Solver:
     def __init__(self) -> None:
         self.single: list[str] = []
 
-    def determine_many(self, cases):
+    def determine_together(self, cases):
         raise ExportKBError("chunk failed")
 
     def determine(self, case):

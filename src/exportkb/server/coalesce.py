@@ -1,13 +1,14 @@
 """Solving the determinations of concurrent requests together.
 
-Why: one case through the residual program costs about 7 ms, almost all of it fixed (a fresh
-clingo control, the residual rules kept for the case, grounding); a chunk of cases through the
-full program costs about 25 ms plus 0.5 ms per case (the figures at :data:`CHUNK_FROM`). Under load, requests wait for the
-solver anyway (clingo controls are not shared between threads), so the ones that arrive while a
-solve runs are taken together on the next turn, as `exportkb batch` takes its chunks. A request
-that arrives alone is solved alone, exactly as before; a group solved together gets the very
-determinations it would alone (``Solver.determine_many`` and ``Solver.determine`` are the same
-function of the case: tests/test_server.py checks it on the regression corpus).
+Why: one case through the residual program costs about 8 ms, almost all of it clingo's fixed cost
+per rule (a fresh control, the residual rules kept for the case, grounding). Under load, requests
+wait for the solver anyway (clingo controls are not shared between threads), so the ones that
+arrive while a solve runs are taken together on the next turn, in one grounding of the residual
+program (:meth:`Solver.determine_together`): the rules the cases keep overlap, so two cost about
+1.2 times one (2026-12-04, the examples: 1 case 8.3 ms, 2 9.8 ms, 4 13.1 ms, 8 18.5 ms, 32 50 ms;
+the full program's chunk of 4 costs ~28 ms). A request that arrives alone is solved alone, exactly
+as before; a group solved together gets the very determinations it would alone (tests/test_server.py
+and tests/test_server_coalesce.py check it on the regression corpus).
 
 A group that fails (one case with no unique answer set, or over the time limit) is solved again
 case by case, so each request gets its own answer or its own error and no request fails for
@@ -25,11 +26,9 @@ from ..solve.determination import Determination
 from ..solve.laws import ReadyCase
 from ..solve.solver import Solver
 
-#: Below this many waiting cases (of one law) the residual program, case by case, is cheaper than a chunk
-#: (2026-12-04, the five examples in turn, medians: residual 7.0 ms a case; a chunk of 3 25.4 ms, of 4
-#: 27.8 ms, of 5 26.5 ms, of 8 27.8 ms, of 16 32.0 ms, of 32 41.2 ms).
-CHUNK_FROM = 4
-#: The most cases taken in one turn (a chunk of 32 takes ~41 ms: the wait of the last request stays short).
+#: From this many waiting cases (of one law) they are solved in one grounding (see the module docstring).
+CHUNK_FROM = 2
+#: The most cases taken in one turn (32 take ~50 ms together: the wait of the last request stays short).
 MAX_GROUP = 32
 
 
@@ -119,7 +118,7 @@ class Coalescer:
                 return
             if len(group) >= CHUNK_FROM:
                 try:
-                    dets = list(solver.determine_many([j.ready.case for j in group]))
+                    dets = solver.determine_together([j.ready.case for j in group])
                 except Exception:  # noqa: BLE001 - one case's failure: solve them one by one below
                     dets = None
                 if dets is not None and len(dets) == len(group):

@@ -91,6 +91,24 @@ class Solver:
             return self._determination(case, rows)
         return next(iter(self.determine_many([case])))
 
+    def determine_together(self, cases: Sequence[Case]) -> list[Determination]:
+        """The determinations of a few cases solved in one grounding of the residual program.
+
+        For small groups (the server's concurrent requests): the residual rules the cases keep
+        overlap, so a group costs little more than one case (exportkb.solve.residual.run.solve_rows_many),
+        far less than the full program's chunk. Same determinations as :meth:`determine` of each
+        (tests/test_residual.py); the full program's chunk when the split does not apply.
+        """
+        from .residual.run import solve_rows_many  # late, as in determine
+        cases = list(cases)
+        if len(cases) == 1:
+            return [self.determine(cases[0])]
+        keys = case_keys(len(cases))
+        per_case = solve_rows_many(self, cases, keys)
+        if per_case is None:
+            return list(self.determine_many(cases))
+        return [self._determination(case, rows) for case, rows in zip(cases, per_case)]
+
     def determine_many(self, cases: Iterable[Case]) -> Iterator[Determination]:
         """Yield one determination per case, in input order, solving chunk by chunk."""
         for chunk in chunked(cases, self.options.chunk_size):

@@ -35,8 +35,8 @@ from __future__ import annotations
 from .domains import KEY, TOP
 from .filter import case_natives
 from .program import ResidualProgram, residual_for, residual_program, residual_when_warm
-from .run import shown_atoms, solve_rows
+from .run import shown_atoms, solve_rows, solve_rows_many
 from .split import Unsupported
 
 __all__ = ["KEY", "TOP", "ResidualProgram", "Unsupported", "case_natives", "residual_for", "residual_program",
-           "residual_when_warm", "shown_atoms", "solve_rows"]
+           "residual_when_warm", "shown_atoms", "solve_rows", "solve_rows_many"]
