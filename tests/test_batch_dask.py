@@ -97,6 +97,28 @@ def test_jsonl_partitions_read_the_same_rows(tmp_path, ship):
         assert _all_rows(path, size, ship) == whole, size
 
 
+@pytest.mark.parametrize("threads", [1, 2, 7])
+def test_guided_tail_partitions_read_the_same_rows_and_shrink_at_the_end(tmp_path, threads):
+    """With the cluster's thread count known, the last partitions of a file get smaller (no worker
+    solves a whole partition alone at the end), and the rows read are still every row, once, in order."""
+    import dataclasses
+    from benchmarks.generate import generate
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in generate(3000)))
+    csv_path = tmp_path / "log.csv"
+    csv_path.write_text("case,date,to,eccn\n" + "".join(f"c{i},2025-06-01,DE,3A090.a\n" for i in range(6000)))
+    for p in (path, csv_path):
+        whole = [_row_key(r) for r in read_rows(p)]
+        plain = split_input(p, 64 * 1024)
+        guided = dataclasses.replace(plain, tail_threads=threads)
+        sizes = [part.end - part.start for part in guided]
+        assert len(sizes) > len(list(plain))
+        assert max(sizes) < 64 * 1024 + 1000 and min(sizes[:-1]) >= 64 * 1024 // 16  # whole lines or records
+        assert sizes[-2] < sizes[0] / 2, sizes  # the tail is cut finer
+        got = [_row_key(r) for part in guided for r in part.rows()]
+        assert got == whole, p
+
+
 def _tricky_csv() -> bytes:
     cols = ",".join(["case", "title", "date", "to", "eccn"])
     rows = [
