@@ -5,7 +5,7 @@ that wakes first accepts every connection waiting in the backlog. Keep-alive cli
 at once (a load generator, a proxy's connection pool, a notebook's thread pool) then all land on
 one process while the others idle: measured with wrk, 2, 4 or 8 connections gave one core's worth
 of answers (benchmarks/RESULTS.md, "Server load"). Here every worker binds its own socket to the
-same address with ``SO_REUSEPORT`` (Linux 3.9+, the BSDs), and the kernel spreads new connections
+same address with ``SO_REUSEPORT`` (Linux 3.9+), and the kernel spreads new connections
 over the workers' sockets by a hash of the connection's addresses — what nginx's ``reuseport`` and
 gunicorn's ``--reuse-port`` do. Only processes of the same user may join a ``SO_REUSEPORT`` group
 on Linux, so another user cannot take a share of the connections.
@@ -16,8 +16,8 @@ that dies, and on Ctrl-C / SIGTERM stops them all. A worker that cannot start th
 minute stops the server with its error. Each worker dies with the supervisor (``PR_SET_PDEATHSIG``
 on Linux), so no orphan keeps answering on the port.
 
-Where ``SO_REUSEPORT`` is missing (Windows, old kernels), :func:`reuse_port_available` is False and
-``exportkb serve`` falls back to uvicorn's shared socket.
+Elsewhere (Windows, macOS, the BSDs: no balancing ``SO_REUSEPORT``), :func:`reuse_port_available` is
+False and ``exportkb serve`` falls back to uvicorn's shared socket.
 """
 from __future__ import annotations
 
@@ -47,8 +47,11 @@ class WorkerSettings:
 
 
 def reuse_port_available() -> bool:
-    """True where a listening socket can be shared with ``SO_REUSEPORT`` (Linux, the BSDs, macOS)."""
-    if not hasattr(socket, "SO_REUSEPORT") or sys.platform.startswith("win"):
+    """True where ``SO_REUSEPORT`` spreads connections over the sockets sharing a port: Linux.
+
+    (macOS and the BSDs accept the option but hand every connection to one socket; FreeBSD's
+    ``SO_REUSEPORT_LB`` would balance, but is not used here: those platforms get uvicorn's workers.)"""
+    if not hasattr(socket, "SO_REUSEPORT") or not sys.platform.startswith("linux"):
         return False
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP) as s:
