@@ -21,6 +21,7 @@ from ..case.model import Case, case_keys
 from ..errors import SolveError
 from ..kb.knowledge import KnowledgeBase, python_value
 from . import fastclingo
+from .watchdog import Watchdog
 from .atoms import parse_flat, parse_nested, split_atoms
 from .determination import ConditionalException, Determination, Guidance, ItemDetermination, Requirement, ReviewPolicy, iso
 
@@ -78,6 +79,7 @@ class Solver:
         self.kb = kb
         self.options = options or SolveOptions()
         self.extra_program = extra_program
+        self._watchdog = Watchdog()
 
     # ------------------------------------------------------------------ public
     def determine(self, case: Case) -> Determination:
@@ -152,18 +154,16 @@ class Solver:
         """
         ctl.configuration.solve.models = 2
         found: list[T] = []
-        with ctl.solve(yield_=True, async_=True) as handle:
-            for _ in range(2):
-                handle.resume()
-                ready = handle.wait(self.options.time_limit) if self.options.time_limit is not None else handle.wait()
-                if not ready:
-                    handle.cancel()
-                    raise SolveError(f"solving {len(cases)} case(s) exceeded the time limit of "
-                                     f"{self.options.time_limit} s (first: {cases[0].case!r}); raise it with --time-limit")
-                model = handle.model()
-                if model is None:
-                    break
-                found.append(read(model) if not found else None)  # type: ignore[arg-type]
+        # A synchronous solve, timed out by the solver's watchdog thread (exportkb.solve.watchdog):
+        # an asynchronous one costs a thread hand-over per model.
+        with self._watchdog.limit(ctl, self.options.time_limit) as hit:
+            with ctl.solve(yield_=True) as handle:
+                for model in handle:
+                    found.append(read(model) if not found else None)  # type: ignore[arg-type]
+                interrupted = handle.get().interrupted
+        if interrupted or hit():  # past the limit: not even a first model's uniqueness is known
+            raise SolveError(f"solving {len(cases)} case(s) exceeded the time limit of "
+                             f"{self.options.time_limit} s (first: {cases[0].case!r}); raise it with --time-limit")
         if len(found) != 1:
             self._blame(cases, keys, len(found))
         return found[0]
