@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable, Iterator
 from ..errors import ExportKBError
 from ..kb import KnowledgeBase
 from . import engine
-from .engine import CSV_COLUMNS, CSV_OUT_COLUMNS, DEFAULT_CHUNK, Result, Row, Summary, csv_rows, read_rows
+from .engine import CSV_COLUMNS, CSV_OUT_COLUMNS, DEFAULT_CHUNK, DEFAULT_CHUNK_PARALLEL, Result, Row, Summary, csv_rows, read_rows
 from .outputs import RunFailed
 
 #: target size of a partition of a file: big enough that the per-partition cost (scheduling,
@@ -508,7 +508,10 @@ class DaskBackend:
         window = self.window or max(2, 2 * threads)
         if isinstance(rows, InputPartitions) and rows.tail_threads is None:
             rows = dataclasses.replace(rows, tail_threads=threads)
-        settings = Settings(kb_path, time_limit, proofs, chunk or DEFAULT_CHUNK, version, list_file, list_version)
+        # groundings of DEFAULT_CHUNK_PARALLEL cases, as the local batch with several processes (same-log A/B,
+        # 2026-12-04: 500 a grounding 38.1 / 39.8 s, 1,000 39.3 / 40.1 s, 2 workers, 100,000 cases)
+        settings = Settings(kb_path, time_limit, proofs, chunk or DEFAULT_CHUNK_PARALLEL, version, list_file,
+                            list_version)
         parts: Iterable[Partition] = rows if isinstance(rows, InputPartitions) else row_partitions(rows, self.partition_rows)
         summary = Summary()
         flight: deque[tuple[Partition, Any, float]] = deque()

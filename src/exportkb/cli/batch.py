@@ -27,7 +27,7 @@ from .common import list_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
 @click.option("--jobs", type=int, default=1, show_default=True,
               help="Worker processes, at most the number of CPUs (more is capped, with a notice).")
-@click.option("--chunk", type=int, default=None, help="Cases per grounding (default: 1000 with one process, 500 with several).")
+@click.option("--chunk", type=int, default=None, help="Cases per grounding (default: 1000 with one process, 500 with several or with --backend dask).")
 @click.option("--proofs", type=click.Choice(["none", "failed", "all"]), default="none", show_default=True,
               help="Attach why-proofs: to cases whose `expect:` fails, or to all.")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
