@@ -4,8 +4,9 @@
     python -m benchmarks.dask_backend --cases 3000    # a smoke run
 
 Rows: the local batch `--jobs 2`, then `--backend dask` with 1 and 2 local workers, each as a fresh
-`exportkb batch` process on the same generated log (wall seconds, cases/s, ratio to local --jobs 2;
-outputs compared byte for byte). Per-partition overhead, two ways: (a) the round trip of 200 empty
+`exportkb batch` process on the same generated log (wall seconds, cases/s, ratio to local --jobs 2, CPU
+seconds of the run's processes; outputs compared byte for byte). The local and 2-worker runs are made
+``--repeat`` times in alternating order and every pair is printed; the table shows the median pair. Per-partition overhead, two ways: (a) the round trip of 200 empty
 partitions through a 2-worker LocalCluster (scheduling, pickling, the result back), and (b) in the
 2-worker run, (wall × workers − Σ task CPU) / partitions (includes start-up and the idle tail, so an
 upper bound). Projection: with per-partition solve cost t (measured) and overhead o, N machines of c
@@ -27,11 +28,17 @@ from pathlib import Path
 from .generate import generate
 
 
-def _batch(log: Path, out: Path, extra: list[str]) -> float:
+def _batch(log: Path, out: Path, extra: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the run's processes: user + system of the command and its children)."""
+    import resource
+
     cmd = [sys.executable, "-m", "exportkb.cli", "batch", str(log), "--out", str(out), "--quiet", *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     subprocess.run(cmd, check=True)
-    return time.perf_counter() - began
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def _overhead_empty(n: int = 200) -> float:
@@ -70,21 +77,36 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--partition-bytes", type=int, default=1 << 20)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="pairs of (local --jobs 2, dask 2 workers) runs, alternating which goes first (default 3): "
+                         "a shared 2-core machine's speed drifts by 10-20 %% between runs, so one pair is not a verdict")
     args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat: at least 1")
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp, "log.jsonl")
         with log.open("w", encoding="utf-8") as fh:
             for case in generate(args.cases):
                 fh.write(json.dumps(case) + "\n")
         pb = ["--partition-bytes", str(args.partition_bytes)]
-        rows = [("local batch --jobs 2", ["--jobs", "2"]),
-                ("dask, 1 local worker", ["--backend", "dask", "--local-workers", "1", *pb]),
-                ("dask, 2 local workers", ["--backend", "dask", "--local-workers", "2", *pb])]
-        walls, outs = {}, {}
-        for name, extra in rows:
-            out = Path(tmp, f"{len(walls)}.jsonl")
-            walls[name] = _batch(log, out, extra)
-            outs[name] = out.read_bytes()
+        local_cmd, dask2_cmd = ["--jobs", "2"], ["--backend", "dask", "--local-workers", "2", *pb]
+        walls, cpus, outs = {}, {}, {}
+        pairs: list[tuple[float, float, float, float]] = []  # (local wall, dask wall, local CPU, dask CPU)
+        for n in range(args.repeat):
+            got = {}
+            order = [("local", local_cmd), ("dask2", dask2_cmd)]
+            for name, extra in (order if n % 2 == 0 else order[::-1]):
+                out = Path(tmp, f"{name}.jsonl")
+                got[name] = _batch(log, out, extra)
+                outs[name] = out.read_bytes()
+            pairs.append((got["local"][0], got["dask2"][0], got["local"][1], got["dask2"][1]))
+        med = sorted(range(len(pairs)), key=lambda i: pairs[i][0] / pairs[i][1])[len(pairs) // 2]  # the median pair
+        walls["local batch --jobs 2"], cpus["local batch --jobs 2"] = pairs[med][0], pairs[med][2]
+        out = Path(tmp, "dask1.jsonl")
+        walls["dask, 1 local worker"], cpus["dask, 1 local worker"] = _batch(
+            log, out, ["--backend", "dask", "--local-workers", "1", *pb])
+        outs["dask1"] = out.read_bytes()
+        walls["dask, 2 local workers"], cpus["dask, 2 local workers"] = pairs[med][1], pairs[med][3]
         identical = len(set(outs.values())) == 1
         empty = _overhead_empty()
         wall2, parts, cpu = _in_process_two_workers(log, args.partition_bytes)
@@ -93,9 +115,16 @@ def main(argv: list[str] | None = None) -> None:
     local = walls["local batch --jobs 2"]
     print(f"### Dask backend ({args.cases:,} generated cases, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs)\n")
-    print("| run | wall s | cases/s | × local --jobs 2 |\n| --- | ---: | ---: | ---: |")
+    print(f"{args.repeat} pair(s) of local --jobs 2 and dask 2 workers, alternating; the median pair is in the table:\n")
+    print("| pair | local wall s | dask wall s | × local --jobs 2 | local CPU s | dask CPU s |\n"
+          "| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for i, (lw, dw, lc, dc) in enumerate(pairs, start=1):
+        print(f"| {i} | {lw:.2f} | {dw:.2f} | {lw / dw:.3f} | {lc:.1f} | {dc:.1f} |")
+    ratios = sorted(lw / dw for lw, dw, _, _ in pairs)
+    print(f"\nmedian × local --jobs 2: {ratios[len(ratios) // 2]:.3f} (range {ratios[0]:.3f}–{ratios[-1]:.3f})\n")
+    print("| run | wall s | cases/s | × local --jobs 2 | CPU s |\n| --- | ---: | ---: | ---: | ---: |")
     for name, w in walls.items():
-        print(f"| {name} | {w:.2f} | {args.cases / w:,.0f} | {local / w:.2f} |")
+        print(f"| {name} | {w:.2f} | {args.cases / w:,.0f} | {local / w:.2f} | {cpus[name]:.1f} |")
     print(f"\noutputs byte-identical: {identical}; partitions: {parts} of {args.partition_bytes:,} bytes; "
           f"solve CPU per partition {per_part * 1000:.0f} ms")
     print(f"per-partition overhead: {empty * 1000:.1f} ms (empty partitions, round trip), "
