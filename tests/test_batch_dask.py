@@ -433,3 +433,27 @@ def test_ci_installs_dask_through_the_test_extra():
     test_extra = text.split("\ntest = [", 1)[1].split("]\n", 1)[0]
     assert "dask[distributed" in test_extra
     assert "'.[test]'" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_local_cluster_runs_without_dasks_dashboard_diagnostics(client):
+    """--local-workers' workers have the profiler, the 20 ms tick and the GIL monitor off (QUIET_DIAGNOSTICS):
+    they cost a batch a tenth of its time on 2 cores (benchmarks/RESULTS.md, "Dask backend")."""
+    import dask
+    from exportkb.batch.cluster import QUIET_DIAGNOSTICS
+
+    def settings() -> dict:
+        return {k: dask.config.get(k) for k in QUIET_DIAGNOSTICS}
+
+    for address, got in client.run(settings).items():
+        assert got == QUIET_DIAGNOSTICS, address
+
+
+def test_the_quiet_diagnostics_end_with_the_local_cluster():
+    """The settings hold while the LocalCluster runs, and the process's own Dask configuration is back after."""
+    import dask
+    from exportkb.batch.cluster import QUIET_DIAGNOSTICS
+
+    before = {k: dask.config.get(k) for k in QUIET_DIAGNOSTICS}
+    with connect(local_workers=1):
+        assert dask.config.get("distributed.worker.profile.enabled") is False
+    assert {k: dask.config.get(k) for k in QUIET_DIAGNOSTICS} == before

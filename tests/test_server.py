@@ -264,6 +264,22 @@ def test_load_benchmark_runs_small():
     assert res["requests"] == 10 and res["errors"] == 0 and res["requests_per_s"] > 0
 
 
+def test_load_benchmark_posts_distinct_generated_cases_to_two_workers():
+    """--generated N (JSON bodies, no two alike) against `exportkb serve --workers 2`: all answered 200."""
+    from benchmarks import server_load
+    res = server_load.main(["--clients", "3", "--requests", "12", "--seconds", "60", "--workers", "2", "--warmup", "2",
+                            "--generated", "12"])
+    assert res["requests"] == 12 and res["errors"] == 0 and res["cases"][0].startswith("12 generated")
+
+
+@pytest.mark.skipif(__import__("shutil").which("wrk") is None, reason="wrk is not installed")
+def test_load_benchmark_with_wrk():
+    from benchmarks import server_load
+    res = server_load.main(["--clients", "2", "--seconds", "2", "--workers", "1", "--warmup", "2",
+                            "--generator", "wrk"])
+    assert res["generator"] == "wrk" and res["requests"] > 0 and res["errors"] == 0
+
+
 # ----------------------------------------------------------------------- POST /api/screen
 def test_screen_answers_as_the_cli_over_the_configured_list(kb, monkeypatch, tmp_path):
     """The rows equal `exportkb screen --format jsonl` over the list the server was started with."""
