@@ -143,3 +143,16 @@ def test_reuse_port_sockets_share_a_port_and_say_tcp():
         b.close()
     finally:
         a.close()
+
+
+def test_a_broken_kb_is_one_clear_error_not_a_traceback_per_worker(tmp_path):
+    import shutil
+    kb = tmp_path / "kb"
+    shutil.copytree(ROOT / "kb", kb)
+    (kb / "zz_broken.lp").write_text("this is not ( a rule\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    got = subprocess.run([sys.executable, "-m", "exportkb.cli", "--kb", str(kb), "serve", "--port", str(free_port()),
+                          "--workers", "2"], env=env, capture_output=True, text=True, timeout=120)
+    assert got.returncode != 0
+    assert "zz_broken.lp" in got.stderr and "Traceback" not in got.stderr
+    assert "workers ready" not in got.stderr

@@ -47,6 +47,9 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body:
     from ..server.service import ServerOptions
     from .common import get_kb
 
+    # Parsed here even when worker processes parse their own: a broken kb/ is then one clear error
+    # (file, line, fix), not a traceback from every worker as it starts.
+    kb = get_kb(ctx)
     click.echo(f"exportkb: serving http://{host}:{port}/ (API docs at /api/docs; Ctrl-C stops)", err=True)
     if workers > 1:  # each worker process builds the app from the settings handed down in the environment
         import os
@@ -71,7 +74,6 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_body:
                     log_level="warning", server_header=False)
         return
     from ..server.app import warm
-    kb = get_kb(ctx)
     warm(kb)
     app = create_app(kb, ServerOptions(max_body_bytes=max_body, time_limit=time_limit,
                                                    screening_list=Path(list_file) if list_file else None,
