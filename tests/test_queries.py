@@ -100,3 +100,20 @@ def test_date_columns_are_dates_and_a_wrong_dates_list_is_refused(kb, tmp_path):
     impossible.write_text(good.read_text(encoding="utf-8").replace("20250513", "20251340"), encoding="utf-8")
     with pytest.raises(QueryError, match="not a YYYYMMDD date"):
         run_query(load_query(str(impossible)), kb)
+
+
+def test_the_penalties_query_cannot_wrap_with_the_record_as_it_stands(kb):
+    """clingo's integers are 32-bit and `#sum` wraps silently (2,000,000,000 + 2,000,000,000 gives
+    -294,967,296). `enforcement-penalties-by-year` sums raw U.S. dollars, so the whole record's
+    penalties must stay below 2^31; a case that would break this fails here, before a year's total
+    turns negative (fix then: sum in thousands and units, as the KB's TPP sums do)."""
+    import clingo
+
+    ctl = clingo.Control(["--warn=none"])
+    ctl.add("base", [], (kb.root / "enforcement" / "cases.lp").read_text())
+    ctl.ground([("base", [])])
+    usd = [a.symbol.arguments[1].number for a in ctl.symbolic_atoms.by_signature("enf_penalty", 2)]
+    assert usd and all(v > 0 for v in usd)
+    assert sum(usd) < 2**31, f"the record's penalties sum to {sum(usd):,} USD: the yearly #sum could wrap"
+    df = run_query(load_query("enforcement-penalties-by-year"), kb)
+    assert int(df["total_usd"].sum()) == sum(usd) and (df["total_usd"] > 0).all()  # exact, none wrapped
