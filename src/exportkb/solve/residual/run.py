@@ -48,26 +48,8 @@ def solve_rows(solver: SolverLike, case: "Case", key: str = "#0") -> list[tuple[
     when available), and the solver's own check of exactly one answer set (with its
     time limit and error messages) is applied.
     """
-    if solver.extra_program:
-        return None
-    res = residual_when_warm(solver.kb)
-    if res is None:
-        return None
-    ctl = grounded(res, case, key)
-    rows: list[list] = [[]]
-    if fastclingo.AVAILABLE:
-        reader = fastclingo.AtomReader()
-        read = lambda m: reader.rows(m, {key: 0}, rows, solver.options.atoms)  # noqa: E731
-    else:
-        read = str
-    text = solver.unique_model(ctl, [case], [key], read)
-    if fastclingo.AVAILABLE:
-        return rows[0]
-    for atom_text in split_atoms(text):
-        name, args = parse_atom(atom_text)  # a nested term is read by clingo
-        if args and args[0] == key:
-            rows[0].append((name, args, atom_text))
-    return rows[0]
+    rows = solve_rows_many(solver, [case], [key])
+    return None if rows is None else rows[0]
 
 
 def solve_rows_many(solver: SolverLike, cases: Sequence["Case"],
@@ -78,50 +60,23 @@ def solve_rows_many(solver: SolverLike, cases: Sequence["Case"],
     and the residual rules two cases keep overlap almost entirely, so two cases in one control cost
     about 1.25 times one (2026-12-04, the examples: 1 case 8.3 ms, 2 9.8 ms, 4 13.1 ms; the full
     program's chunk of 4 costs ~28 ms). The server's coalescer takes concurrent requests this way.
-
-    Sound for the same reason as the chunked full program: every case fact carries its own key, and
-    the rules are the unspecialised ones (a case variable, not KEY), so cases in one control never
-    meet; the union of the rules each case keeps and of the static atoms each case gets is a superset
-    of what each needs (:mod:`.filter`), and so is what the filter keeps for all their facts at once
-    (it is monotone). None when the split does not apply (as :func:`solve_rows`).
+    None when the split does not apply (as :func:`solve_rows`); soundness: :func:`grounded`.
     """
     if solver.extra_program or not cases:
         return None
     res = residual_when_warm(solver.kb)
     if res is None:
         return None
-    # One filter pass over all the cases' facts together: the filter is monotone (more facts, more
-    # values per argument, never fewer static atoms or rules), so what it keeps for the union is a
-    # superset of what it keeps for each case; one pass costs what one case's does (~2.5 ms for 8
-    # cases instead of ~9 ms), for a few more rules (282 instead of 262 for the five examples).
-    natives = [n for case, key in zip(cases, keys) for n in case_natives(case, key)]
-    pairs = res.static_pairs_for(natives)
-    statics = [sym for sym, _ in pairs]
-    kept = res.kept(natives + [n for _, n in pairs])
-    ctl = clingo.Control(["--warn=none"], logger=lambda code, msg: None)
-    res.add_to(ctl, res.statements_for([res.rules[i] for i in kept]))
+    ctl = grounded(res, cases, keys)
     index = {k: i for i, k in enumerate(keys)}
     rows: list[list] = [[] for _ in cases]
-    with ctl.backend() as backend:
-        if fastclingo.AVAILABLE:
-            w = fastclingo.FactWriter(backend)
-            for case, key in zip(cases, keys):
-                emit_facts(case, key, w.string, w.number, w.constant, w.adder)
-            fastclingo.add_raw_facts(backend, [sym._rep for sym in statics])
-        else:
-            for case, key in zip(cases, keys):
-                for sym in case_facts(case, key):
-                    backend.add_rule([backend.add_atom(sym)])
-            for sym in statics:
-                backend.add_rule([backend.add_atom(sym)])
-    ctl.ground([("base", [])])
     if fastclingo.AVAILABLE:
         reader = fastclingo.AtomReader()
         solver.unique_model(ctl, cases, keys, lambda m: reader.rows(m, index, rows, solver.options.atoms))
         return rows
     text = solver.unique_model(ctl, cases, keys, str)
     for atom_text in split_atoms(text):
-        name, args = parse_atom(atom_text)
+        name, args = parse_atom(atom_text)  # a nested term is read by clingo
         i = index.get(args[0]) if args and isinstance(args[0], str) else None
         if i is not None:
             rows[i].append((name, args, atom_text))
@@ -130,28 +85,40 @@ def solve_rows_many(solver: SolverLike, cases: Sequence["Case"],
 
 def shown_atoms(res: ResidualProgram, case: "Case", key: str = "#0") -> list[str] | None:
     """The shown atoms of the residual solve of *case* as clingo prints them; None unless exactly one answer set."""
-    ctl = grounded(res, case, key)
+    ctl = grounded(res, [case], [key])
     ctl.configuration.solve.models = 2
     found: list[str] = []
     ctl.solve(on_model=lambda m: found.append(str(m)))
     return split_atoms(found[0]) if len(found) == 1 else None
 
 
-def grounded(res: ResidualProgram, case: "Case", key: str) -> clingo.Control:
-    """A fresh control with the case's residual rules, its facts and its static atoms, grounded."""
-    natives = case_natives(case, key)
+def grounded(res: ResidualProgram, cases: Sequence["Case"], keys: Sequence[str]) -> clingo.Control:
+    """A fresh control with the cases' residual rules, their facts and their static atoms, grounded.
+
+    One case under the key KEY gets its rules specialised to that key. Several share one control
+    as the chunked full program's cases do: every case fact carries its own key and the rules are
+    the unspecialised ones (a case variable), so cases never meet. The filter runs once over all
+    the cases' facts together: it is monotone (more facts, more values per argument, never fewer
+    static atoms or rules), so what it keeps for them all is a superset of what each case needs
+    (:mod:`.filter`); one pass costs what one case's does (~2.5 ms for 8 cases instead of ~9 ms),
+    for a few more rules (282 instead of 262 for the five examples).
+    """
+    natives = [n for case, key in zip(cases, keys) for n in case_natives(case, key)]
     pairs = res.static_pairs_for(natives)
     kept = res.kept(natives + [n for _, n in pairs])
     ctl = clingo.Control(["--warn=none"], logger=lambda code, msg: None)
-    res.add_to(ctl, res.keyed_statements(kept) if key == KEY else res.statements_for([res.rules[i] for i in kept]))
+    one_keyed = len(keys) == 1 and keys[0] == KEY
+    res.add_to(ctl, res.keyed_statements(kept) if one_keyed else res.statements_for([res.rules[i] for i in kept]))
     with ctl.backend() as backend:
         if fastclingo.AVAILABLE:
             w = fastclingo.FactWriter(backend)
-            emit_facts(case, key, w.string, w.number, w.constant, w.adder)
+            for case, key in zip(cases, keys):
+                emit_facts(case, key, w.string, w.number, w.constant, w.adder)
             fastclingo.add_raw_facts(backend, [sym._rep for sym, _ in pairs])
         else:
-            for sym in case_facts(case, key):
-                backend.add_rule([backend.add_atom(sym)])
+            for case, key in zip(cases, keys):
+                for sym in case_facts(case, key):
+                    backend.add_rule([backend.add_atom(sym)])
             for sym, _ in pairs:
                 backend.add_rule([backend.add_atom(sym)])
     ctl.ground([("base", [])])
